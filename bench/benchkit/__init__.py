@@ -1,0 +1,1 @@
+"""Helpers for bench/run_bench.py: processes, memory, wrk, servers, measurements, report."""

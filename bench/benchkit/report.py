@@ -1,0 +1,179 @@
+"""Turn server results into rows of figures, ratios and targets; print a table; write JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchkit.measure import ServerResult
+from benchkit.servers import BARE, OURS, REFERENCE
+
+Getter = Callable[[ServerResult], "float | None"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One table row: how to read it off a result, and the ratio targets for ours (None: no target)."""
+
+    name: str
+    unit: str
+    higher_is_better: bool
+    get: Getter
+    vs_ref: float | None = None
+    vs_bare: float | None = None
+    digits: int = 1
+
+
+@dataclass(frozen=True)
+class Row:
+    metric: str
+    unit: str
+    reference: float | None
+    ours: float | None
+    bare: float | None
+    ours_ref: float | None
+    ours_bare: float | None
+    target: str
+    met: str
+
+
+def _rps(conns: int) -> Getter:
+    return lambda r: r.loads[conns].rps if conns in r.loads else None
+
+
+def _p99_ms(conns: int) -> Getter:
+    return lambda r: r.loads[conns].lat_p99_us / 1000 if conns in r.loads else None
+
+
+def _errors(conns: int) -> Getter:
+    return lambda r: float(r.loads[conns].error_count) if conns in r.loads else None
+
+
+def _startup_ms(r: ServerResult) -> float | None:
+    median = r.startup_median_s
+    return median * 1000 if median is not None else None
+
+
+def _idle_rss(r: ServerResult) -> float | None:
+    return r.idle.rss_mb if r.idle else None
+
+
+def _idle_pss(r: ServerResult) -> float | None:
+    return r.idle.pss_mb if r.idle else None
+
+
+def _load_rss(r: ServerResult) -> float | None:
+    return r.after_load.rss_mb if r.after_load else None
+
+
+def metrics(connections: Sequence[int]) -> list[Metric]:
+    """The rows of the report; those with targets come first."""
+    rows = [Metric(f"throughput c={c}", "req/s", True, _rps(c), 1.8, 0.9, 0) for c in connections]
+    rows += [Metric(f"p99 latency c={c}", "ms", False, _p99_ms(c), 1.0, None, 2) for c in connections]
+    rows += [
+        Metric("launch to first 200", "ms", False, _startup_ms, 0.4, None, 0),
+        Metric("idle RSS (tree)", "MB", False, _idle_rss, 0.6, None, 1),
+        Metric("idle PSS (tree, info)", "MB", False, _idle_pss, None, None, 1),
+        Metric("RSS after load (info)", "MB", False, _load_rss, None, None, 1),
+    ]
+    rows += [Metric(f"wrk errors c={c} (info)", "", False, _errors(c), None, None, 0) for c in connections]
+    return rows
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    return num / den if num is not None and den else None
+
+
+def _target_text(m: Metric) -> str:
+    op = ">=" if m.higher_is_better else "<="
+    parts = [f"{op}{t}x {who}" for t, who in ((m.vs_ref, "ref"), (m.vs_bare, "bare")) if t is not None]
+    return ", ".join(parts) or "-"
+
+
+def _passes(m: Metric, ratio: float | None, target: float) -> bool | None:
+    """Whether ``ratio`` meets ``target`` (None when there is no ratio to judge)."""
+    if ratio is None:
+        return None
+    return ratio >= target if m.higher_is_better else ratio <= target
+
+
+def _met_text(m: Metric, ours_ref: float | None, ours_bare: float | None) -> str:
+    checks = [
+        (who, _passes(m, ratio, t))
+        for t, ratio, who in ((m.vs_ref, ours_ref, "ref"), (m.vs_bare, ours_bare, "bare"))
+        if t is not None
+    ]
+    if not checks:
+        return "-"
+    if any(ok is None for _, ok in checks):
+        return "n/a"
+    missed = [who for who, ok in checks if not ok]
+    return "yes" if not missed else "NO (" + ", ".join(missed) + ")"
+
+
+def build_rows(results: dict[str, ServerResult], connections: Sequence[int]) -> list[Row]:
+    rows = []
+    for m in metrics(connections):
+        ref, ours, bare = (m.get(results[k]) if k in results else None for k in (REFERENCE, OURS, BARE))
+        ours_ref, ours_bare = _ratio(ours, ref), _ratio(ours, bare)
+        rows.append(
+            Row(
+                f"{m.name} ({m.unit})" if m.unit else m.name,
+                m.unit,
+                ref,
+                ours,
+                bare,
+                ours_ref,
+                ours_bare,
+                _target_text(m),
+                _met_text(m, ours_ref, ours_bare),
+            )
+        )
+    return rows
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def format_table(rows: list[Row], connections: Sequence[int]) -> str:
+    header = ["metric", "reference", "ours", "bare flask", "ours/ref", "ours/bare", "target", "met?"]
+    digits = [m.digits for m in metrics(connections)]
+    body = [
+        [
+            r.metric,
+            _fmt(r.reference, d),
+            _fmt(r.ours, d),
+            _fmt(r.bare, d),
+            _fmt_ratio(r.ours_ref),
+            _fmt_ratio(r.ours_bare),
+            r.target,
+            r.met,
+        ]
+        for r, d in zip(rows, digits)
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    align = [str.ljust] + [str.rjust] * 5 + [str.ljust] * 2
+    lines = [
+        "  ".join(align[i](cell, widths[i]) for i, cell in enumerate(line)).rstrip()
+        for line in [header, *body]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_json(path: Path, meta: dict[str, Any], results: dict[str, ServerResult], rows: list[Row]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "meta": meta,
+        "servers": {k: r.as_dict() for k, r in results.items()},
+        "rows": [asdict(r) for r in rows],
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n")

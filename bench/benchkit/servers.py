@@ -1,0 +1,93 @@
+"""The three servers under test and the command line that starts each on a given port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REFERENCE, OURS, BARE = "reference", "ours", "bare"
+ALL_SERVERS = (REFERENCE, OURS, BARE)
+LABELS = {REFERENCE: "reference", OURS: "ours", BARE: "bare flask"}
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """How to start one server: ``command(port)`` gives its argv."""
+
+    key: str
+    command: Callable[[int], list[str]]
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.key]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths and settings shared by the server commands."""
+
+    ref_bin: Path
+    ours_bin: Path
+    scripts: Path
+    workers: int
+    threads: int
+
+    @property
+    def score_script(self) -> Path:
+        return self.scripts / "trivial_score.py"
+
+
+def reference_cmd(layout: Layout, port: int) -> list[str]:
+    """The reference has no host flag: it binds all interfaces, the bench only talks to 127.0.0.1."""
+    return [
+        str(layout.ref_bin / "azmlinfsrv"),
+        "--entry_script",
+        str(layout.score_script),
+        "--port",
+        str(port),
+        "--worker_count",
+        str(layout.workers),
+    ]
+
+
+def ours_cmd(layout: Layout, port: int) -> list[str]:
+    """Ours takes the reference's flags plus ``--host``."""
+    return [
+        str(layout.ours_bin / "azmlinfsrv"),
+        "--entry_script",
+        str(layout.score_script),
+        "--port",
+        str(port),
+        "--worker_count",
+        str(layout.workers),
+        "--host",
+        "127.0.0.1",
+    ]
+
+
+def bare_cmd(layout: Layout, port: int) -> list[str]:
+    """Bare Flask on the same gunicorn worker class and thread count as ours."""
+    return [
+        str(layout.ours_bin / "gunicorn"),
+        "--workers",
+        str(layout.workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(layout.threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(layout.scripts),
+        "bare_flask_app:app",
+    ]
+
+
+def specs(layout: Layout, keys: tuple[str, ...]) -> list[ServerSpec]:
+    builders = {REFERENCE: reference_cmd, OURS: ours_cmd, BARE: bare_cmd}
+    return [ServerSpec(key, _bind(builders[key], layout)) for key in keys]
+
+
+def _bind(builder: Callable[[Layout, int], list[str]], layout: Layout) -> Callable[[int], list[str]]:
+    return lambda port: builder(layout, port)

@@ -1,0 +1,184 @@
+"""Benchmark azmlinfsrv against the reference server and a bare Flask app, side by side.
+
+Run from the repo root:  .venv/bin/python bench/run_bench.py   (see bench/README.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchkit.loadgen import wrk_path, wrk_version
+from benchkit.measure import ServerResult, Settings, measure_server
+from benchkit.procs import cleanup_on_exit
+from benchkit.report import build_rows, format_table, write_json
+from benchkit.servers import ALL_SERVERS, OURS, REFERENCE, Layout, specs
+from benchkit.venvs import ensure_reference_venv, package_version
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+# Ours runs gunicorn's gthread worker with this many threads per worker (server/runners/);
+# the bare Flask app gets the same so that it is the ceiling for the same stack.
+DEFAULT_THREADS = 4
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workers", type=int, default=1, help="worker processes for every server (default 1)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"gthread threads for the bare Flask app, as ours uses (default {DEFAULT_THREADS})",
+    )
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    p.add_argument("--warmup", type=int, default=2, help="seconds of discarded wrk warm-up (default 2)")
+    p.add_argument("--connections", default="1,8", help="wrk concurrencies, comma-separated (default 1,8)")
+    p.add_argument("--launches", type=int, default=5, help="launches timed for startup; median (default 5)")
+    p.add_argument("--settle", type=float, default=2.0, help="idle seconds after ready before memory")
+    p.add_argument("--ready-deadline", type=float, default=60.0, help="seconds a server has to answer GET /")
+    p.add_argument("--servers", default=",".join(ALL_SERVERS), help="subset of reference,ours,bare")
+    p.add_argument("--server-cpu", type=int, default=0, help="core the servers are pinned to (default 0)")
+    p.add_argument(
+        "--load-cpu", type=int, default=1, help="core wrk and this script are pinned to (default 1)"
+    )
+    p.add_argument("--no-pin", action="store_true", help="do not pin anything to cores")
+    p.add_argument("--ours-venv", type=Path, default=REPO / ".venv", help="venv with azmlinfsrv and gunicorn")
+    p.add_argument("--ref-venv", type=Path, default=BENCH / ".venv-ref", help="venv for the reference")
+    p.add_argument("--ref-python", default="python3.11", help="interpreter the reference venv is made with")
+    p.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where JSON and logs go")
+    return p.parse_args(argv)
+
+
+def _server_keys(text: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in keys if k not in ALL_SERVERS]
+    if unknown or not keys:
+        raise SystemExit(f"--servers: unknown {unknown}; choose from {', '.join(ALL_SERVERS)}")
+    return keys
+
+
+def _cpus(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """Cores for servers and load; pin this process to the load core too, so polling stays off core 0."""
+    available = os.sched_getaffinity(0)
+    if args.no_pin:
+        return None, None
+    if shutil.which("taskset") is None:
+        raise SystemExit("taskset is missing: apt-get install -y util-linux (or pass --no-pin)")
+    if not {args.server_cpu, args.load_cpu} <= available or args.server_cpu == args.load_cpu:
+        raise SystemExit(f"need two distinct cores among {sorted(available)}; pass --no-pin to skip pinning")
+    os.sched_setaffinity(0, {args.load_cpu})
+    return args.server_cpu, args.load_cpu
+
+
+def _server_env() -> dict[str, str]:
+    """The environment minus anything that would steer a server (AZUREML_*, a venv, PYTHONPATH)."""
+    drop = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+    return {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_") and k not in drop}
+
+
+def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path) -> Settings:
+    server_cpu, load_cpu = _cpus(args)
+    conns = tuple(int(c) for c in args.connections.split(",") if c.strip())
+    return Settings(
+        server_cpu=server_cpu,
+        load_cpu=load_cpu,
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        connections=conns,
+        launches=args.launches,
+        ready_deadline_s=args.ready_deadline,
+        settle_s=args.settle,
+        wrk=wrk,
+        lua=BENCH / "scripts" / "post_score.lua",
+        logs=logs,
+        workdir=workdir,
+        env=_server_env(),
+    )
+
+
+def _meta(args: argparse.Namespace, layout: Layout, settings: Settings, wrk: str) -> dict[str, Any]:
+    ref_py, ours_py = layout.ref_bin / "python", layout.ours_bin / "python"
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "argv": sys.argv,
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "wrk": wrk_version(wrk),
+        "workers": layout.workers,
+        "bare_threads": layout.threads,
+        "duration_s": settings.duration_s,
+        "warmup_s": settings.warmup_s,
+        "connections": list(settings.connections),
+        "launches": settings.launches,
+        "server_cpu": settings.server_cpu,
+        "load_cpu": settings.load_cpu,
+        "settle_s": settings.settle_s,
+        "versions": {
+            "azureml-inference-server-http": package_version(ref_py, "azureml-inference-server-http"),
+            "reference gunicorn": package_version(ref_py, "gunicorn"),
+            "reference flask": package_version(ref_py, "flask"),
+            "ours scorecheck": package_version(ours_py, "scorecheck"),
+            "ours gunicorn": package_version(ours_py, "gunicorn"),
+            "ours flask": package_version(ours_py, "flask"),
+        },
+        "git": _git_head(),
+    }
+
+
+def _git_head() -> str:
+    out = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return out.stdout.strip() or "(no commit)"
+
+
+def _layout(args: argparse.Namespace, keys: tuple[str, ...]) -> Layout:
+    ref_bin = args.ref_venv / "bin"
+    if REFERENCE in keys:
+        ref_bin = ensure_reference_venv(args.ref_venv, BENCH / "requirements-reference.txt", args.ref_python)
+    ours_bin = args.ours_venv / "bin"
+    if OURS in keys and not (ours_bin / "azmlinfsrv").exists():
+        print(f"warning: {ours_bin / 'azmlinfsrv'} not found: ours will fail", file=sys.stderr)
+    return Layout(ref_bin, ours_bin, BENCH / "scripts", args.workers, args.threads)
+
+
+def run(args: argparse.Namespace) -> int:
+    keys = _server_keys(args.servers)
+    wrk = wrk_path()
+    layout = _layout(args, keys)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    with tempfile.TemporaryDirectory(prefix="azbench-") as workdir, cleanup_on_exit():
+        settings = _settings(args, wrk, args.results_dir / f"logs-{stamp}", Path(workdir))
+        results: dict[str, ServerResult] = {s.key: measure_server(s, settings) for s in specs(layout, keys)}
+    rows = build_rows(results, settings.connections)
+    print()
+    print(format_table(rows, settings.connections))
+    out = args.results_dir / f"bench-{stamp}.json"
+    write_json(out, _meta(args, layout, settings, wrk), results, rows)
+    print(f"\nJSON: {out}\nServer logs: {settings.logs}")
+    return 1 if any(r.error for r in results.values()) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(parse_args(argv))
+    except KeyboardInterrupt:
+        print("\ninterrupted: every server started was killed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

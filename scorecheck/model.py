@@ -1,0 +1,169 @@
+"""The gate's shared vocabulary: fixture cases, observations, mismatches and the events the runner yields.
+
+Everything here is a frozen value. The loader produces `Case`s, the client produces `Observation`s, `compare`
+produces `Mismatch`es, the runner yields `Event`s, and reporters consume events. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Tuple, Union
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fixtures (see fixture-format.md)
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """One file of a multipart `files:` entry, read when the fixture is loaded."""
+
+    field: str
+    filename: str
+    content: bytes
+    content_type: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    method: str = "POST"
+    path: str = "/score"
+    query: Tuple[Tuple[str, str], ...] = ()
+    headers: Tuple[Tuple[str, str], ...] = ()
+    # Exactly one body form is set at most. `body` holds the final bytes for json/body/body_base64/body_file.
+    body: Optional[bytes] = None
+    form: Tuple[Tuple[str, str], ...] = ()
+    files: Tuple[FilePart, ...] = ()
+    # Which fixture key supplied the body ("json", "body", "body_base64", "body_file", "form", or None).
+    body_source: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    abs: float = 0.0
+    rel: float = 0.0
+
+
+@dataclass(frozen=True)
+class Expectation:
+    # Allowed statuses: explicit codes and/or classes such as "4xx".
+    status: Tuple[Union[int, str], ...] = (200,)
+    headers: Tuple[Tuple[str, str], ...] = ()
+    # At most one body expectation; `body_kind` names it ("json", "json_subset", "body", "body_base64",
+    # "body_file", "body_regex") and `body_value` holds the parsed value (bytes for base64/file).
+    body_kind: Optional[str] = None
+    body_value: Any = None
+    schema: Optional[Mapping[str, Any]] = None
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    ignore: Tuple[str, ...] = ()
+    max_latency_ms: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    file: Path  # the fixture file
+    root: Path  # the fixtures root it was found under
+    index: Optional[int]  # position in a `cases:` list, None for a single-case file
+    request: RequestSpec
+    expect: Expectation
+    description: str = ""
+    tags: Tuple[str, ...] = ()
+    skip: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class FixtureError:
+    """A malformed fixture file: where, which key, what is wrong (and how to fix it)."""
+
+    file: Path
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What was observed
+
+
+@dataclass(frozen=True)
+class Observation:
+    status: int
+    headers: Tuple[Tuple[str, str], ...]
+    body: bytes
+    elapsed_ms: float
+    request_id: str
+    log_lines: Tuple[str, ...] = ()
+    curl: str = ""
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    # CamelCase category as in junit-profile.md §5: StatusMismatch, HeaderMismatch, BodyMismatch,
+    # SchemaViolation, LatencyExceeded.
+    kind: str
+    path: str  # JSON path ("$.output[0]") or "status", "header:<name>", "body", "latency"
+    expected: Any
+    observed: Any
+    message: str  # one line
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Events yielded by the runner, consumed by reporters. The runner never prints.
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    entry_script: str
+    base_url: str
+    server_version: str
+    seed: Optional[int]
+    planned: Tuple[str, ...]  # case names in order
+    properties: Tuple[Tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerStarted:
+    elapsed_s: float
+    log: str
+
+
+@dataclass(frozen=True)
+class ServerFailed:
+    """The server did not start (or `init()` failed); `log` holds the boot log with the user's traceback."""
+
+    elapsed_s: float
+    log: str
+    message: str
+    exit_code: Optional[int]
+
+
+@dataclass(frozen=True)
+class CaseFinished:
+    suite: str  # "replay" or "property"
+    group: str  # "fixtures" for replay; the check group for properties
+    name: str
+    outcome: str  # "passed", "failed", "error", "skipped"
+    elapsed_s: float
+    message: str = ""  # one line for failed/error/skipped
+    kind: str = ""  # CamelCase category for failed/error
+    details: str = ""  # multi-line text: diff, request, curl, seed
+    log: str = ""  # server log lines for this case
+
+
+@dataclass(frozen=True)
+class ServerDied:
+    message: str
+    log: str
+    exit_code: Optional[int]
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    elapsed_s: float
+    exit_code: int
+
+
+Event = Union[RunStarted, ServerStarted, ServerFailed, CaseFinished, ServerDied, RunFinished]

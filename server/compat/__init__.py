@@ -1,0 +1,1 @@
+"""Import aliases that let unchanged upstream scripts import the AzureML request/response API."""

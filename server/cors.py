@@ -1,0 +1,30 @@
+"""CORS for the origins given with --access_control_allow_origins / AML_CORS_ORIGINS (contract §12)."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+from werkzeug.datastructures import Headers
+
+CORS_PATHS = ("/", "/score", "/swagger.json")
+
+
+class CorsPolicy:
+    def __init__(self, origins: Tuple[str, ...]) -> None:
+        self._any = "*" in origins
+        self._allowed = {o.lower() for o in origins}
+
+    def allowed(self, origin: Optional[str]) -> bool:
+        return origin is not None and (self._any or origin.lower() in self._allowed)
+
+    def apply(self, method: str, path: str, request_headers: Headers, response_headers: Headers) -> None:
+        origin = request_headers.get("Origin")
+        if path not in CORS_PATHS or not self.allowed(origin):
+            return
+        response_headers["Access-Control-Allow-Origin"] = str(origin)
+        response_headers.add("Vary", "Origin")
+        if method == "OPTIONS":
+            response_headers["Access-Control-Allow-Methods"] = "GET, POST"
+            requested = request_headers.get("Access-Control-Request-Headers")
+            if requested:
+                response_headers["Access-Control-Allow-Headers"] = requested

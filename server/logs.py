@@ -1,0 +1,106 @@
+"""Logging set-up: the built-in configuration, a user's logging.json, and capture of the script's print()."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import logging.config
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+from .config import ServerConfig
+from .log_format import LOG_FORMAT
+
+LOGGER_NAME = "azmlinfsrv"
+ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
+def builtin_config(level: str) -> Dict[str, Any]:
+    """The server's own dictConfig: stdout for the server and access lines, stderr for lifecycle lines."""
+    formatter = {"()": "azmlinfsrv.log_format.AMLLogFormatter", "fmt": LOG_FORMAT}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"aml": formatter},
+        "filters": {"access": {"()": "azmlinfsrv.log_format.RootAccessFilter"}},
+        "handlers": {
+            "stdout": {"class": "logging.StreamHandler", "formatter": "aml", "stream": "ext://sys.stdout"},
+            "stderr": {"class": "logging.StreamHandler", "formatter": "aml", "stream": "ext://sys.stderr"},
+            "access": {
+                "class": "logging.StreamHandler",
+                "formatter": "aml",
+                "stream": "ext://sys.stdout",
+                "filters": ["access"],
+            },
+        },
+        "loggers": {
+            LOGGER_NAME: {"level": level, "handlers": ["stdout"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        },
+        # Upstream leaves the root logger unconfigured, which hides a script's logging.info(); ours shows it.
+        "root": {"level": level, "handlers": ["stdout"]},
+    }
+
+
+def find_logging_json(config: ServerConfig) -> Optional[str]:
+    candidates = [os.path.join(config.app_root, "logging.json")]
+    if config.entry_script:
+        candidates.append(os.path.join(os.path.dirname(config.entry_script), "logging.json"))
+    return next((path for path in candidates if os.path.isfile(path)), None)
+
+
+def configure_logging(config: ServerConfig) -> List[Tuple[str, str]]:
+    """Apply the user's logging.json if there is one, else ours; returns lines to log once logging works."""
+    notices: List[Tuple[str, str]] = []
+    path = find_logging_json(config)
+    if path is None:
+        logging.config.dictConfig(builtin_config(config.log_level))
+        return notices
+    try:
+        with open(path, encoding="utf-8") as handle:
+            logging.config.dictConfig(json.load(handle))
+        notices.append(("INFO", f"Loaded logging config from {path}"))
+    except (OSError, ValueError, TypeError, AttributeError, ImportError) as exc:
+        logging.config.dictConfig(builtin_config(config.log_level))
+        notices.append(("ERROR", f"Could not apply the logging config {path}: {exc}. Using the built-in one."))
+    if config.log_level_explicit:
+        # An explicit AZUREML_LOG_LEVEL is the operator's latest word, so it beats the file.
+        logging.getLogger(LOGGER_NAME).setLevel(config.log_level)
+        logging.getLogger().setLevel(config.log_level)
+    return notices
+
+
+def emit(notices: List[Tuple[str, str]] | Tuple[Tuple[str, str], ...], logger_name: str = LOGGER_NAME) -> None:
+    logger = logging.getLogger(logger_name)
+    for level, message in notices:
+        logger.log(logging.getLevelName(level), message)
+
+
+class PrintCapture:
+    """Turns a script's bare print() into one INFO record on `azmlinfsrv.print`, as upstream does.
+
+    Only calls that print to the default stdout are captured; print(file=...) is left alone so that nothing
+    is printed twice or lost.
+    """
+
+    def __init__(self) -> None:
+        self._original = builtins.print
+        self._logger = logging.getLogger(f"{LOGGER_NAME}.print")
+
+    def install(self) -> None:
+        if getattr(builtins.print, "__azmlinfsrv__", False):
+            return
+        original = self._original
+        logger = self._logger
+
+        def print_(*objects: Any, sep: Optional[str] = " ", end: Optional[str] = "\n", file: Any = None,
+                   flush: bool = False) -> None:
+            if file is not None:
+                original(*objects, sep=sep, end=end, file=file, flush=flush)
+                return
+            logger.info((" " if sep is None else sep).join(str(o) for o in objects))
+
+        print_.__azmlinfsrv__ = True  # type: ignore[attr-defined]
+        builtins.print = print_

@@ -1,0 +1,1 @@
+"""Process models: gunicorn worker processes on Linux, waitress threads on Windows (and on demand)."""

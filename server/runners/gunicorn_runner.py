@@ -1,0 +1,75 @@
+"""gunicorn through its BaseApplication: the user's init() runs in load(), once per worker after the fork.
+
+Workers use the threaded worker class so that GET / and /swagger.json answer while a long run() is busy;
+run() itself stays serial per worker (see scoring.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Dict
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from ..config import ServerConfig
+from .boot import EXIT_BOOT_FAILURE, boot
+
+GRACEFUL_TIMEOUT_S = 30
+THREADS_PER_WORKER = 4
+
+
+class _AzmlLogger(Logger):
+    """Keeps gunicorn on the loggers we configured (names, format, streams) instead of its own handlers."""
+
+    def setup(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self._access_log_enabled = True
+        self.loglevel = logging.INFO
+        self.error_log.setLevel(logging.INFO)
+        self.access_log.setLevel(logging.INFO)
+
+
+class AzmlApplication(BaseApplication):  # type: ignore[misc]
+    def __init__(self, config: ServerConfig) -> None:
+        self._config = config
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in gunicorn_options(self._config).items():
+            if key in self.cfg.settings:  # newer settings are skipped on older gunicorn releases
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        app = boot(self._config)
+        if app is None:
+            # A worker exiting 3 makes the arbiter halt the whole server with 3 instead of respawning it.
+            sys.exit(EXIT_BOOT_FAILURE)
+        return app
+
+
+def gunicorn_options(config: ServerConfig) -> Dict[str, Any]:
+    binds = [f"{config.host}:{config.port}"]
+    if config.health_enabled and config.health_port != config.port:
+        binds.append(f"{config.host}:{config.health_port}")
+    return {
+        "bind": binds,
+        "workers": config.worker_count,
+        "worker_class": "gthread",
+        "threads": THREADS_PER_WORKER,
+        "timeout": config.worker_timeout,
+        "graceful_timeout": GRACEFUL_TIMEOUT_S,
+        "preload_app": config.worker_preload,
+        "logger_class": _AzmlLogger,
+        "accesslog": "-",
+        "proc_name": "azmlinfsrv",
+        # gunicorn 23+ opens a control socket at one fixed path per user: servers started side by side
+        # (tests, the gate) would fight over it, and nothing here uses it.
+        "control_socket_disable": True,
+    }
+
+
+def serve_gunicorn(config: ServerConfig) -> int:
+    AzmlApplication(config).run()
+    return 0

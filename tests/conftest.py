@@ -1,0 +1,35 @@
+"""Top-level test configuration: makes `support` importable and keeps server-sharing modules on one worker."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+# Modules whose tests share module- or session-scoped server processes: under `-n N` (xdist's default `load`
+# distribution) each of them goes to one worker as a whole, so a shared server is started once, not once per worker.
+_GROUPED_MODULES = "tests/server/test_conformance_"
+
+
+def _scope_of(nodeid: str) -> str:
+    module = nodeid.split("::", 1)[0]
+    return module if module.startswith(_GROUPED_MODULES) else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class _ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope_of(nodeid)
+
+    return _ModuleScheduling(config, log)

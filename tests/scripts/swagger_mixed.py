@@ -1,0 +1,13 @@
+"""A mixed-type list sample, which Swagger 2.0 cannot describe."""
+
+from inference_schema.parameter_types.standard_py_parameter_type import StandardPythonParameterType
+from inference_schema.schema_decorators import input_schema
+
+
+def init():
+    pass
+
+
+@input_schema("data", StandardPythonParameterType([1, "a"]))
+def run(data):
+    return data

@@ -1,0 +1,9 @@
+"""This file does not parse."""
+
+
+def init(:
+    pass
+
+
+def run(data):
+    return data

@@ -1,0 +1,1 @@
+WHO = "user config.py"

@@ -1,0 +1,54 @@
+"""Shared server processes for the conformance checks (one per sample script and xdist worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import RunningServer, start_server
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO_ROOT / "tests" / "scripts"
+SWAGGER_DIR = REPO_ROOT.parent / "shared" / "reference" / "swagger"
+
+
+@pytest.fixture(scope="session")
+def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty working directory (the CLI's AML_APP_ROOT), so no stray config.json or module is picked up."""
+    return tmp_path_factory.mktemp("app_root")
+
+
+def _serve(script: str, app_root: Path) -> Iterator[RunningServer]:
+    with start_server(SCRIPTS / script, cwd=app_root) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def hello_server(app_root: Path) -> Iterator[RunningServer]:
+    yield from _serve("hello.py", app_root)
+
+
+@pytest.fixture(scope="session")
+def echo_server(app_root: Path) -> Iterator[RunningServer]:
+    yield from _serve("echo.py", app_root)
+
+
+@pytest.fixture(scope="session")
+def raise_server(app_root: Path) -> Iterator[RunningServer]:
+    yield from _serve("raise_error.py", app_root)
+
+
+@pytest.fixture(scope="session")
+def schema_server(app_root: Path) -> Iterator[RunningServer]:
+    yield from _serve("schema.py", app_root)
+
+
+@pytest.fixture(scope="session")
+def raw_server(app_root: Path) -> Iterator[RunningServer]:
+    yield from _serve("raw.py", app_root)
+
+
+@pytest.fixture(scope="session")
+def returns_server(app_root: Path) -> Iterator[RunningServer]:
+    yield from _serve("returns.py", app_root)

@@ -1,0 +1,27 @@
+"""Helpers shared by the test suites: launching the real server as a process."""
+
+from support.server import (
+    HOST,
+    RawResponse,
+    RunningServer,
+    ServerStartError,
+    free_port,
+    poll_until,
+    raw_request,
+    run_to_exit,
+    server_args,
+    start_server,
+)
+
+__all__ = [
+    "HOST",
+    "RawResponse",
+    "RunningServer",
+    "ServerStartError",
+    "free_port",
+    "poll_until",
+    "raw_request",
+    "run_to_exit",
+    "server_args",
+    "start_server",
+]
