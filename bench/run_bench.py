@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from benchkit.loadgen import wrk_path, wrk_version
-from benchkit.measure import ServerResult, Settings, measure_server
+from benchkit.measure import ServerResult, Settings, measure_all
 from benchkit.procs import cleanup_on_exit
 from benchkit.report import build_rows, format_table, write_json
-from benchkit.servers import ALL_SERVERS, OURS, REFERENCE, Layout, specs
+from benchkit.servers import ALL_SERVERS, BARE, OURS, REFERENCE, Layout, gunicorn_flags, specs
 from benchkit.venvs import ensure_reference_venv, package_version
 
 BENCH = Path(__file__).resolve().parent
@@ -42,8 +42,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="seconds of discarded wrk warm-up (default 2)")
     p.add_argument("--connections", default="1,8", help="wrk concurrencies, comma-separated (default 1,8)")
-    p.add_argument("--launches", type=int, default=5, help="launches timed for startup; median (default 5)")
+    p.add_argument("--rounds", type=int, default=2, help="rounds over all servers; medians (default 2)")
+    p.add_argument("--launches", type=int, default=3, help="launches timed for startup per round (default 3)")
     p.add_argument("--settle", type=float, default=2.0, help="idle seconds after ready before memory")
+    p.add_argument(
+        "--quiet",
+        type=float,
+        default=10.0,
+        help="before each measurement wait until other processes use < this %% of the machine",
+    )
+    p.add_argument("--quiet-wait", type=float, default=30.0, help="longest wait for a quiet machine (s)")
     p.add_argument("--ready-deadline", type=float, default=60.0, help="seconds a server has to answer GET /")
     p.add_argument("--servers", default=",".join(ALL_SERVERS), help="subset of reference,ours,bare")
     p.add_argument("--server-cpu", type=int, default=0, help="core the servers are pinned to (default 0)")
@@ -56,6 +64,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ref-python", default="python3.11", help="interpreter the reference venv is made with")
     p.add_argument("--results-dir", type=Path, default=BENCH / "results", help="where JSON and logs go")
     return p.parse_args(argv)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    positive = {
+        "--workers": args.workers,
+        "--threads": args.threads,
+        "--duration": args.duration,
+        "--rounds": args.rounds,
+        "--launches": args.launches,
+    }
+    bad = [name for name, value in positive.items() if value < 1]
+    if bad or args.warmup < 0 or args.settle < 0 or args.ready_deadline <= 0:
+        raise SystemExit(f"invalid values: {bad or 'warmup/settle/ready-deadline'} must be positive")
 
 
 def _server_keys(text: str) -> tuple[str, ...]:
@@ -88,15 +109,20 @@ def _server_env() -> dict[str, str]:
 def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path) -> Settings:
     server_cpu, load_cpu = _cpus(args)
     conns = tuple(int(c) for c in args.connections.split(",") if c.strip())
+    if not conns or min(conns) < 1:
+        raise SystemExit("--connections: give positive integers, e.g. 1,8")
     return Settings(
         server_cpu=server_cpu,
         load_cpu=load_cpu,
         duration_s=args.duration,
         warmup_s=args.warmup,
         connections=conns,
+        rounds=args.rounds,
         launches=args.launches,
         ready_deadline_s=args.ready_deadline,
         settle_s=args.settle,
+        quiet_threshold=args.quiet / 100,
+        quiet_wait_s=args.quiet_wait,
         wrk=wrk,
         lua=BENCH / "scripts" / "post_score.lua",
         logs=logs,
@@ -118,10 +144,13 @@ def _meta(args: argparse.Namespace, layout: Layout, settings: Settings, wrk: str
         "duration_s": settings.duration_s,
         "warmup_s": settings.warmup_s,
         "connections": list(settings.connections),
-        "launches": settings.launches,
+        "rounds": settings.rounds,
+        "launches_per_round": settings.launches,
         "server_cpu": settings.server_cpu,
         "load_cpu": settings.load_cpu,
         "settle_s": settings.settle_s,
+        "quiet_threshold": settings.quiet_threshold,
+        "quiet_wait_s": settings.quiet_wait_s,
         "versions": {
             "azureml-inference-server-http": package_version(ref_py, "azureml-inference-server-http"),
             "reference gunicorn": package_version(ref_py, "gunicorn"),
@@ -152,20 +181,35 @@ def _layout(args: argparse.Namespace, keys: tuple[str, ...]) -> Layout:
     ours_bin = args.ours_venv / "bin"
     if OURS in keys and not (ours_bin / "azmlinfsrv").exists():
         print(f"warning: {ours_bin / 'azmlinfsrv'} not found: ours will fail", file=sys.stderr)
-    return Layout(ref_bin, ours_bin, BENCH / "scripts", args.workers, args.threads)
+    flags = gunicorn_flags(ours_bin / "gunicorn") if BARE in keys else ()
+    return Layout(ref_bin, ours_bin, BENCH / "scripts", args.workers, args.threads, flags)
+
+
+def _warn_busy(results: dict[str, ServerResult], threshold: float) -> None:
+    busiest = max((max(r.background) for r in results.values() if r.background), default=0.0)
+    if busiest > threshold:
+        print(
+            f"\nwarning: other processes used up to {busiest:.0%} of the machine during a wrk run; "
+            "figures are noisy: rerun on a quiet machine or with more --rounds"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_args(args)
     keys = _server_keys(args.servers)
     wrk = wrk_path()
     layout = _layout(args, keys)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="azbench-") as workdir, cleanup_on_exit():
         settings = _settings(args, wrk, args.results_dir / f"logs-{stamp}", Path(workdir))
-        results: dict[str, ServerResult] = {s.key: measure_server(s, settings) for s in specs(layout, keys)}
+        results = measure_all(specs(layout, keys), settings)
     rows = build_rows(results, settings.connections)
     print()
     print(format_table(rows, settings.connections))
+    _warn_busy(results, settings.quiet_threshold)
+    for r in results.values():
+        if r.error:
+            print(f"\n{r.label} FAILED: {r.error.splitlines()[0]} (see its log in {settings.logs})")
     out = args.results_dir / f"bench-{stamp}.json"
     write_json(out, _meta(args, layout, settings, wrk), results, rows)
     print(f"\nJSON: {out}\nServer logs: {settings.logs}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 import flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -17,20 +17,28 @@ from .cors import CorsPolicy
 from .headers import RequestIds, apply_ids, resolve_ids
 from .invoke import Invoker, json_response, message_response
 from .swagger import SwaggerDocuments
+from .telemetry import Telemetry, response_value, utc_now
+from .unified.entry_service import entry_blueprint
 
 logger = logging.getLogger("azmlinfsrv")
 LOGGED_PATHS = ("/score", "/swagger.json")
 _SLASHES = re.compile(r"/{2,}")
 
-WSGIApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
+WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def create_app(config: ServerConfig, invoker: Invoker, swaggers: SwaggerDocuments) -> flask.Flask:
+def create_app(
+    config: ServerConfig,
+    invoker: Invoker,
+    swaggers: SwaggerDocuments,
+    telemetry: Optional[Telemetry] = None,
+) -> flask.Flask:
     app = flask.Flask("azmlinfsrv")
     # Repeated slashes are merged without a redirect (see MergeSlashes), as upstream answers //score directly.
     app.url_map.merge_slashes = False
     _add_routes(app, invoker, swaggers)
-    _add_hooks(app, config)
+    app.register_blueprint(entry_blueprint(invoker, config.scoring_timeout_ms))  # unified /health, /infer
+    _add_hooks(app, config, telemetry)
     app.wsgi_app = MergeSlashes(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
@@ -66,13 +74,15 @@ def _add_routes(app: flask.Flask, invoker: Invoker, swaggers: SwaggerDocuments) 
         return response
 
 
-def _add_hooks(app: flask.Flask, config: ServerConfig) -> None:
+def _add_hooks(app: flask.Flask, config: ServerConfig, telemetry: Optional[Telemetry]) -> None:
     version = SERVER_VERSION if config.version_header else None
     cors = CorsPolicy(config.cors_list) if config.cors_list else None
 
     @app.before_request
     def start() -> Optional[flask.Response]:
         flask.g.started = time.perf_counter()
+        if telemetry is not None:
+            flask.g.started_at = utc_now()
         ids = resolve_ids(flask.request.headers)
         flask.g.ids = ids
         if ids.error is not None:
@@ -89,6 +99,8 @@ def _add_hooks(app: flask.Flask, config: ServerConfig) -> None:
             cors.apply(request.method, request.path, request.headers, response.headers)
         if request.path in LOGGED_PATHS:
             _log_request(request, response)
+        if telemetry is not None and request.path != "/":
+            _send_telemetry(telemetry, request, response, ids)
         return response
 
 
@@ -99,13 +111,31 @@ def _log_request(request: flask.Request, response: flask.Response) -> None:
     logger.info("%s %s %d %.3fms %s", request.method, path, response.status_code, elapsed, length)
 
 
+def _send_telemetry(
+    telemetry: Telemetry, request: flask.Request, response: flask.Response, ids: Optional[RequestIds]
+) -> None:
+    body = None
+    if not response.is_streamed:
+        body = response_value(response.get_data(), response.mimetype == "application/json")
+    telemetry.request(
+        path=request.path,
+        method=request.method,
+        url=request.url,
+        started=flask.g.get("started_at") or utc_now(),
+        seconds=time.perf_counter() - flask.g.get("started", time.perf_counter()),
+        status=response.status_code,
+        ids=ids.as_telemetry() if ids is not None else {},
+        body=body,
+    )
+
+
 class MergeSlashes:
     """Collapses repeated slashes in the path before routing, so `//score` is `/score` (no redirect)."""
 
     def __init__(self, app: WSGIApp) -> None:
         self._app = app
 
-    def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if "//" in path:
             environ["PATH_INFO"] = _SLASHES.sub("/", path)

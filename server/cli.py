@@ -10,6 +10,7 @@ import sys
 from typing import List, NoReturn, Optional, Sequence
 
 from .banner import render_banner
+from .compat import aliases
 from .config import CliArgs, ConfigError, ServerConfig, build_config
 from .logs import builtin_config, configure_logging, emit
 
@@ -62,15 +63,31 @@ def build_parser() -> argparse.ArgumentParser:
     add("--entry_script", help="The path to the entry script (score.py).")
     add("--model_dir", help="The directory of the model files; exported as AZUREML_MODEL_DIR.")
     add("--port", type=_port, help="The port of the scoring server (default 5001).")
-    add("--health_port", type=_port, help="The health port, used with SEPERATE_HEALTH_ENDPOINT=true (default 5000).")
+    add(
+        "--health_port",
+        type=_port,
+        help="The health port, used with SEPERATE_HEALTH_ENDPOINT=true (default 5000).",
+    )
     add("--worker_count", type=_worker_count, help="The number of worker processes (default 1).")
     add("--appinsights_instrumentation_key", help="The Application Insights instrumentation key.")
     add("--access_control_allow_origins", help="Comma-separated origins allowed by CORS ('*' for all).")
     add("--config_file", help="The path to a server configuration file (config.json).")
     add("--rest", action="store_true", help=argparse.SUPPRESS)
-    add("--host", default="0.0.0.0", help="The address to bind (default 0.0.0.0; use 127.0.0.1 for local tests).")
-    add("--server", choices=("gunicorn", "waitress"), help="The HTTP server (default gunicorn; waitress on Windows).")
-    add("--log-dir", dest="log_dir", help="Also write access.log, error-access.log and app.log to this folder.")
+    add(
+        "--host",
+        default="0.0.0.0",
+        help="The address to bind (default 0.0.0.0; use 127.0.0.1 for local tests).",
+    )
+    add(
+        "--server",
+        choices=("gunicorn", "waitress"),
+        help="The HTTP server (default gunicorn; waitress on Windows).",
+    )
+    add(
+        "--log-dir",
+        dest="log_dir",
+        help="Also write access.log, error-access.log and app.log to this folder.",
+    )
     return parser
 
 
@@ -128,6 +145,8 @@ def _log_config_error(exc: ConfigError) -> None:
 
 
 def _serve(config: ServerConfig) -> int:
+    # A user's logging.json may name upstream's formatter module, so its import alias must exist first.
+    aliases.install()
     emit(configure_logging(config))
     if config.model_dir is None:
         logger.warning("The environment variable 'AZUREML_MODEL_DIR' has not been set.")

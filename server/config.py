@@ -18,9 +18,7 @@ DEFAULT_WORKER_TIMEOUT_S = 300
 DEFAULT_PORT = 5001
 DEFAULT_HEALTH_PORT = 5000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_APPINSIGHTS_KEY = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
-)
+_APPINSIGHTS_KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 # Keys the production server reads from config.json ...
 HONOURED_FILE_KEYS = (
@@ -179,10 +177,19 @@ class _Sources:
         return default if value is None else str(value)
 
     def integer(self, name: str, default: Optional[int]) -> Optional[int]:
-        return self._typed(name, default, _parse_int, "Input should be a valid integer, unable to parse string as an integer")
+        result: Optional[int] = self._typed(
+            name, default, _parse_int, "Input should be a valid integer, unable to parse string as an integer"
+        )
+        return result
 
     def boolean(self, name: str, default: bool, from_file: bool = True) -> bool:
-        result = self._typed(name, default, _parse_bool, "Input should be a valid boolean, unable to interpret input", from_file)
+        result = self._typed(
+            name,
+            default,
+            _parse_bool,
+            "Input should be a valid boolean, unable to interpret input",
+            from_file,
+        )
         return bool(result)
 
     def _typed(
@@ -237,7 +244,7 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
     health_port = _health_port(args, src, port, separate)
     worker_count = args.worker_count if args.worker_count is not None else src.integer("WORKER_COUNT", 1)
     if worker_count is not None and worker_count <= 0:
-        src.errors.append(f"WORKER_COUNT: Input should be greater than 0 (environment variable: WORKER_COUNT)")
+        src.errors.append("WORKER_COUNT: Input should be greater than 0 (environment variable: WORKER_COUNT)")
     log_level, explicit = _log_level(src, notices)
     appinsights_key, appinsights_enabled = _appinsights(args, src, notices)
     model_dir = args.model_dir if args.model_dir is not None else src.text("AZUREML_MODEL_DIR")
@@ -255,13 +262,14 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
         worker_count=worker_count or 1,
         worker_timeout=src.integer("WORKER_TIMEOUT", DEFAULT_WORKER_TIMEOUT_S) or DEFAULT_WORKER_TIMEOUT_S,
         worker_preload=src.boolean("WORKER_PRELOAD", False, from_file=False),
-        scoring_timeout_ms=src.integer("SCORING_TIMEOUT_MS", DEFAULT_SCORING_TIMEOUT_MS) or DEFAULT_SCORING_TIMEOUT_MS,
+        scoring_timeout_ms=src.integer("SCORING_TIMEOUT_MS", DEFAULT_SCORING_TIMEOUT_MS)
+        or DEFAULT_SCORING_TIMEOUT_MS,
         service_name=src.text("SERVICE_NAME", "ML service") or "ML service",
         service_version=src.text("SERVICE_VERSION", "1.0") or "1.0",
         service_path_prefix=src.text("SERVICE_PATH_PREFIX", "") or "",
         workspace_name=src.text("WORKSPACE_NAME", "") or "",
         hostname=src.text("HOSTNAME", "Unknown") or "Unknown",
-        version_header=(env.get("SERVER_VERSION_LOG_RESPONSE_ENABLED") or "true").lower() == "true",
+        version_header=_version_header(env.get("SERVER_VERSION_LOG_RESPONSE_ENABLED")),
         cors_origins=args.cors_origins if args.cors_origins is not None else env.get("AML_CORS_ORIGINS"),
         log_level=log_level,
         log_level_explicit=explicit,
@@ -279,6 +287,11 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
     if src.errors:
         raise ConfigError(src.errors)
     return config
+
+
+def _version_header(value: Optional[str]) -> bool:
+    # Unset means on; any value but "true" (an empty one included) turns the header off, as upstream.
+    return value is None or value.lower() == "true"
 
 
 def _resolve(app_root: str, path: str) -> str:
@@ -307,7 +320,10 @@ def _log_level(src: _Sources, notices: List[Tuple[str, str]]) -> Tuple[str, bool
     level = value.strip().upper()
     if level not in LOG_LEVELS:
         notices.append(
-            ("WARNING", f"AZUREML_LOG_LEVEL '{value}' is not a log level; use one of {', '.join(LOG_LEVELS)}. Using INFO.")
+            (
+                "WARNING",
+                f"AZUREML_LOG_LEVEL '{value}' is not a log level; use one of {', '.join(LOG_LEVELS)}. Using INFO.",
+            )
         )
         return "INFO", False
     return level, True
@@ -333,9 +349,7 @@ def _appinsights(args: CliArgs, src: _Sources, notices: List[Tuple[str, str]]) -
 def _debuggability_notices(env: _Env) -> List[Tuple[str, str]]:
     if env.get("AML_DBG_MODEL_INFO") is None and env.get("AML_DBG_RESOURCE_INFO") is None:
         return []
-    message = (
-        "The debuggability features have been removed. If you have a use case for them please reach out to us."
-    )
+    message = "The debuggability features have been removed. If you have a use case for them please reach out to us."
     return [("WARNING", message)]
 
 
@@ -351,7 +365,8 @@ def _load_config_file(
         path = os.path.realpath(explicit)
         if not os.path.isfile(path):
             raise ConfigError([f"Config file not found: {path}"], exit_code=1)
-        return path, _read_explicit(path, notices)
+        if os.path.getsize(path) > 0:  # an empty file is skipped like any other, as upstream's lookup does
+            return path, _read_explicit(path, notices)
     for candidate in _auto_candidates(app_root, entry):
         if os.path.isfile(candidate) and os.path.getsize(candidate) > 0:
             return candidate, _read_discovered(candidate, notices)

@@ -136,7 +136,9 @@ def _import_script(config: ServerConfig) -> types.ModuleType:
         spec.loader.exec_module(module)
     except BaseException as exc:
         sys.modules.pop(MODULE_NAME, None)
-        raise EntryScriptError("Failed to import user script because it raised an unhandled exception") from exc
+        raise EntryScriptError(
+            "Failed to import user script because it raised an unhandled exception"
+        ) from exc
     return module
 
 
@@ -145,14 +147,21 @@ def _import_main(config: ServerConfig) -> types.ModuleType:
         return importlib.import_module("main")
     except ModuleNotFoundError as exc:
         if exc.name != "main":
-            raise EntryScriptError("Failed to import user script because it raised an unhandled exception") from exc
+            raise EntryScriptError(
+                "Failed to import user script because it raised an unhandled exception"
+            ) from exc
         raise EntryScriptError(_no_main_message(config.app_root)) from exc
     except BaseException as exc:
-        raise EntryScriptError("Failed to import user script because it raised an unhandled exception") from exc
+        raise EntryScriptError(
+            "Failed to import user script because it raised an unhandled exception"
+        ) from exc
 
 
 def _no_main_message(app_root: str) -> str:
-    lines = ["No score script found. Expected score script main.py.", f"Expected script to be found in PYTHONPATH: {sys.path}"]
+    lines = [
+        "No score script found. Expected score script main.py.",
+        f"Expected script to be found in PYTHONPATH: {sys.path}",
+    ]
     try:
         lines.append(f"Current contents of AML_APP_ROOT: {sorted(os.listdir(app_root))}")
     except OSError:
@@ -160,7 +169,9 @@ def _no_main_message(app_root: str) -> str:
     return "\n".join(lines)
 
 
-def _describe(path: Optional[str], module: types.ModuleType, init: Callable[[], Any], run: Callable[..., Any]) -> EntryScript:
+def _describe(
+    path: Optional[str], module: types.ModuleType, init: Callable[[], Any], run: Callable[..., Any]
+) -> EntryScript:
     params = _check_signature(run)
     wants_headers = any(name == HEADERS_PARAM for name, _ in params)
     data_params = tuple((name, default) for name, default in params if name != HEADERS_PARAM)
@@ -189,7 +200,10 @@ def _log_mode(mode: str, params: Tuple[Tuple[str, Any], ...]) -> None:
         logger.info("run() is decorated with @rawhttp. Server will invoke it with the flask request object.")
     elif mode == "schema":
         names = ", ".join(name for name, _ in params)
-        logger.info("run() is decorated with @input_schema. Server will invoke it with the following arguments: %s.", names)
+        logger.info(
+            "run() is decorated with @input_schema. Server will invoke it with the following arguments: %s.",
+            names,
+        )
     else:
         logger.info("run() is not decorated. Server will invoke it with the input in JSON string.")
 
@@ -222,4 +236,3 @@ def model_tree(root: str, limit: int = 200) -> str:
         if len(lines) > limit:
             return "\n".join([*lines[:limit], f"Output Truncated. First {limit} lines shown."])
     return "\n".join(lines)
-

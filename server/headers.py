@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional
 
 from werkzeug.datastructures import Headers
 
@@ -29,6 +29,9 @@ class RequestIds:
     trace_id: Optional[str]
     # Set when an id header is too long: the request is answered 431 with this message.
     error: Optional[str] = None
+
+    def as_telemetry(self) -> Dict[str, str]:
+        return {"request_id": self.request_id or "", "client_request_id": self.client_request_id or ""}
 
 
 def resolve_ids(headers: Headers) -> RequestIds:

@@ -10,14 +10,15 @@ import json
 import logging
 import math
 import time
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .entry import EntryScript, format_chained
+from .entry import HEADERS_PARAM, EntryScript, format_chained
 from .modes import InputError, run_kwargs
 from .scoring import Scorer, ScoringTimeout, WorkerStuck
+from .telemetry import Telemetry
 
 logger = logging.getLogger("azmlinfsrv")
 FAILED_HEADER = "x-ms-run-function-failed"
@@ -41,8 +42,16 @@ def message_response(status: int, message: str, failed: bool = False) -> flask.R
 
 
 class Invoker:
-    def __init__(self, entry: EntryScript, scorer: Scorer, timeout_ms: int, worker_timeout_s: int) -> None:
+    def __init__(
+        self,
+        entry: EntryScript,
+        scorer: Scorer,
+        timeout_ms: int,
+        worker_timeout_s: int,
+        telemetry: Optional[Telemetry] = None,
+    ) -> None:
         self._entry = entry
+        self._telemetry = telemetry
         self._scorer = scorer
         self._timeout_ms = timeout_ms
         self._worker_timeout_s = worker_timeout_s
@@ -50,6 +59,19 @@ class Invoker:
     @property
     def raw_mode(self) -> bool:
         return self._entry.mode == "raw"
+
+    def call_run(self, data: Any, headers: Optional[Dict[str, str]] = None) -> Any:
+        """Call run() with `data` as its data parameter, serially and under SCORING_TIMEOUT_MS.
+
+        For routes other than /score (the unified /infer API). Raises ScoringTimeout, WorkerStuck or whatever
+        run() raised.
+        """
+        kwargs: Dict[str, Any] = {self._entry.data_param: data}
+        if self._entry.wants_headers:
+            kwargs[HEADERS_PARAM] = dict(headers or {})
+        return self._scorer.call(
+            self._entry.run, self._timeout_ms / 1000.0, float(self._worker_timeout_s), **kwargs
+        )
 
     def score(self, request: flask.Request) -> WerkzeugResponse:
         try:
@@ -61,8 +83,9 @@ class Invoker:
             result = self._scorer.call(
                 self._entry.run, self._timeout_ms / 1000.0, float(self._worker_timeout_s), **kwargs
             )
-        except ScoringTimeout:
+        except ScoringTimeout as exc:
             logger.error("Scoring timeout after %d ms: run() did not return in time.", self._timeout_ms)
+            self._report(exc)
             return message_response(500, f"Scoring timeout after {self._timeout_ms} ms", failed=True)
         except WorkerStuck:
             logger.error(
@@ -72,6 +95,7 @@ class Invoker:
             return message_response(500, INTERNAL_ERROR)
         except Exception as exc:
             _log_user_exception(exc)
+            self._report(exc)
             return message_response(500, SCRIPT_ERROR, failed=True)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         response = to_response(result)
@@ -79,6 +103,11 @@ class Invoker:
             response.headers[FAILED_HEADER] = "True" if _failed(response) else "False"
             response.headers[EXEC_MS_HEADER] = f"{elapsed_ms:.3f}"
         return response
+
+    def _report(self, exc: BaseException) -> None:
+        if self._telemetry is not None:
+            ids = flask.g.get("ids")
+            self._telemetry.exception(exc, ids.as_telemetry() if ids is not None else {})
 
     def options(self) -> flask.Response:
         response = flask.Response(b"", status=200, content_type="text/html; charset=utf-8")
@@ -134,6 +163,7 @@ def _serialise(result: Any) -> Optional[str]:
 
 
 def _has_non_finite(value: Any) -> bool:
+    # Only reached for values that serialised, so they hold no cycles.
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, dict):
@@ -154,9 +184,12 @@ def _log_unserialisable(result: Any, exc: Exception) -> None:
     logger.error("Encountered Exception: could not serialise the value returned by run(): %s.%s", exc, hint)
 
 
-def _contains_numpy(value: Any) -> bool:
+def _contains_numpy(value: Any, depth: int = 0) -> bool:
+    # Bounded depth: the value may be self-referencing (that is why it did not serialise).
+    if depth > 32:
+        return False
     if isinstance(value, dict):
-        return any(_contains_numpy(v) for v in value.values())
+        return any(_contains_numpy(v, depth + 1) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return any(_contains_numpy(v) for v in value)
+        return any(_contains_numpy(v, depth + 1) for v in value)
     return (type(value).__module__ or "").split(".")[0] == "numpy"

@@ -11,9 +11,9 @@ LOG_FORMAT = "%(asctime)s %(levelname).1s [%(process)d] %(name)s - %(message)s"
 class AMLLogFormatter(logging.Formatter):
     """The server's line format with times in UTC."""
 
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]
 
-    def __init__(self, fmt: str = LOG_FORMAT, datefmt: "str | None" = None) -> None:
+    def __init__(self, fmt: str = LOG_FORMAT, datefmt: str | None = None) -> None:
         super().__init__(fmt=fmt, datefmt=datefmt)
 
 

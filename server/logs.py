@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .config import ServerConfig
 from .log_format import LOG_FORMAT
+from .unified.logfiles import attach_log_files
 
 LOGGER_NAME = "azmlinfsrv"
 ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
@@ -57,22 +58,37 @@ def configure_logging(config: ServerConfig) -> List[Tuple[str, str]]:
     path = find_logging_json(config)
     if path is None:
         logging.config.dictConfig(builtin_config(config.log_level))
-        return notices
+        return notices + _log_files(config)
     try:
         with open(path, encoding="utf-8") as handle:
             logging.config.dictConfig(json.load(handle))
         notices.append(("INFO", f"Loaded logging config from {path}"))
     except (OSError, ValueError, TypeError, AttributeError, ImportError) as exc:
         logging.config.dictConfig(builtin_config(config.log_level))
-        notices.append(("ERROR", f"Could not apply the logging config {path}: {exc}. Using the built-in one."))
+        notices.append(
+            ("ERROR", f"Could not apply the logging config {path}: {exc}. Using the built-in one.")
+        )
     if config.log_level_explicit:
         # An explicit AZUREML_LOG_LEVEL is the operator's latest word, so it beats the file.
         logging.getLogger(LOGGER_NAME).setLevel(config.log_level)
         logging.getLogger().setLevel(config.log_level)
-    return notices
+    return notices + _log_files(config)
 
 
-def emit(notices: List[Tuple[str, str]] | Tuple[Tuple[str, str], ...], logger_name: str = LOGGER_NAME) -> None:
+def _log_files(config: ServerConfig) -> List[Tuple[str, str]]:
+    """--log-dir: also write access.log, error-access.log and app.log there (docs/unified.md)."""
+    if not config.log_dir:
+        return []
+    try:
+        folder = attach_log_files(config.log_dir)
+    except OSError as exc:
+        return [("ERROR", f"Cannot write log files in {config.log_dir}: {exc}. Logging to the console only.")]
+    return [("INFO", f"Writing access.log, error-access.log and app.log in {folder}")]
+
+
+def emit(
+    notices: List[Tuple[str, str]] | Tuple[Tuple[str, str], ...], logger_name: str = LOGGER_NAME
+) -> None:
     logger = logging.getLogger(logger_name)
     for level, message in notices:
         logger.log(logging.getLevelName(level), message)
@@ -95,8 +111,13 @@ class PrintCapture:
         original = self._original
         logger = self._logger
 
-        def print_(*objects: Any, sep: Optional[str] = " ", end: Optional[str] = "\n", file: Any = None,
-                   flush: bool = False) -> None:
+        def print_(
+            *objects: Any,
+            sep: Optional[str] = " ",
+            end: Optional[str] = "\n",
+            file: Any = None,
+            flush: bool = False,
+        ) -> None:
             if file is not None:
                 original(*objects, sep=sep, end=end, file=file, flush=flush)
                 return

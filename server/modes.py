@@ -73,7 +73,9 @@ def _schema_body(request: flask.Request) -> Any:
     if request.method == "GET":
         return query_as_dict(request)
     mimetype = request.mimetype
-    if not (mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))):
+    if not (
+        mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+    ):
         raise InputError(415, "Expects Content-Type to be application/json")
     raw = request.get_data()
     if not raw:

@@ -39,7 +39,7 @@ class _Job:
 
 
 class _ScoringThread:
-    def __init__(self, jobs: "queue.SimpleQueue[_Job]", predecessor: Optional[threading.Thread]) -> None:
+    def __init__(self, jobs: queue.SimpleQueue[_Job], predecessor: Optional[threading.Thread]) -> None:
         self._jobs = jobs
         self._predecessor = predecessor
         self.state_lock = threading.Lock()
@@ -91,7 +91,9 @@ class _ScoringThread:
             self.retired = True
             ident = self.thread.ident
             if ident is not None:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(ScoringTimeout))
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(ident), ctypes.py_object(ScoringTimeout)
+                )
             return True
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Optional
 
 import flask
 
@@ -19,12 +20,15 @@ from .invoke import Invoker
 from .logs import PrintCapture
 from .scoring import Scorer
 from .swagger import SwaggerDocuments, SwaggerSettings, build_swaggers
+from .telemetry import Telemetry
 
 logger = logging.getLogger("azmlinfsrv")
 
 
-def load_worker(config: ServerConfig) -> flask.Flask:
+def load_worker(config: ServerConfig, telemetry: Optional[Telemetry]) -> flask.Flask:
     """Raises entry.EntryScriptError when the script cannot be served (the runner turns it into exit 3)."""
+    if config.cors_list:
+        logger.info("Enabling CORS for the following origins: %s", ", ".join(config.cors_list))
     aliases.install()
     prepare_sys_path(config)
     warn_shadowed(config)
@@ -33,8 +37,8 @@ def load_worker(config: ServerConfig) -> flask.Flask:
     call_init(entry, config.model_dir)
     swaggers = _swaggers(config, entry)
     logger.info("Scoring timeout is set to %d", config.scoring_timeout_ms)
-    invoker = Invoker(entry, Scorer(), config.scoring_timeout_ms, config.worker_timeout)
-    app = create_app(config, invoker, swaggers)
+    invoker = Invoker(entry, Scorer(), config.scoring_timeout_ms, config.worker_timeout, telemetry)
+    app = create_app(config, invoker, swaggers, telemetry)
     logger.info("Worker with pid %d ready for serving traffic", os.getpid())
     return app
 

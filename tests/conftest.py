@@ -12,8 +12,8 @@ _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
-# Modules whose tests share module- or session-scoped server processes: under `-n N` (xdist's default `load`
-# distribution) each of them goes to one worker as a whole, so a shared server is started once, not once per worker.
+# Modules whose tests share module- or session-scoped server processes: under `-n N` (xdist's default
+# `load` distribution) each goes to one worker as a whole, so a shared server starts once, not per worker.
 _GROUPED_MODULES = "tests/server/test_conformance_"
 
 

@@ -25,6 +25,7 @@ class Metric:
     vs_ref: float | None = None
     vs_bare: float | None = None
     digits: int = 1
+    ratios: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,15 @@ class Row:
 
 
 def _rps(conns: int) -> Getter:
-    return lambda r: r.loads[conns].rps if conns in r.loads else None
+    return lambda r: r.load_median(conns, lambda w: w.rps)
 
 
 def _p99_ms(conns: int) -> Getter:
-    return lambda r: r.loads[conns].lat_p99_us / 1000 if conns in r.loads else None
+    return lambda r: r.load_median(conns, lambda w: w.lat_p99_us / 1000)
 
 
 def _errors(conns: int) -> Getter:
-    return lambda r: float(r.loads[conns].error_count) if conns in r.loads else None
+    return lambda r: r.load_median(conns, lambda w: float(w.error_count))
 
 
 def _startup_ms(r: ServerResult) -> float | None:
@@ -58,15 +59,19 @@ def _startup_ms(r: ServerResult) -> float | None:
 
 
 def _idle_rss(r: ServerResult) -> float | None:
-    return r.idle.rss_mb if r.idle else None
+    return r.mem_median(r.idle, lambda m: m.rss_mb)
 
 
 def _idle_pss(r: ServerResult) -> float | None:
-    return r.idle.pss_mb if r.idle else None
+    return r.mem_median(r.idle, lambda m: m.pss_mb)
 
 
 def _load_rss(r: ServerResult) -> float | None:
-    return r.after_load.rss_mb if r.after_load else None
+    return r.mem_median(r.after_load, lambda m: m.rss_mb)
+
+
+def _background_pct(r: ServerResult) -> float | None:
+    return max(r.background) * 100 if r.background else None
 
 
 def metrics(connections: Sequence[int]) -> list[Metric]:
@@ -79,7 +84,11 @@ def metrics(connections: Sequence[int]) -> list[Metric]:
         Metric("idle PSS (tree, info)", "MB", False, _idle_pss, None, None, 1),
         Metric("RSS after load (info)", "MB", False, _load_rss, None, None, 1),
     ]
-    rows += [Metric(f"wrk errors c={c} (info)", "", False, _errors(c), None, None, 0) for c in connections]
+    rows += [
+        Metric(f"wrk errors c={c} (info)", "", False, _errors(c), None, None, 0, ratios=False)
+        for c in connections
+    ]
+    rows.append(Metric("max background CPU (info)", "%", False, _background_pct, None, None, 1, ratios=False))
     return rows
 
 
@@ -118,7 +127,7 @@ def build_rows(results: dict[str, ServerResult], connections: Sequence[int]) -> 
     rows = []
     for m in metrics(connections):
         ref, ours, bare = (m.get(results[k]) if k in results else None for k in (REFERENCE, OURS, BARE))
-        ours_ref, ours_bare = _ratio(ours, ref), _ratio(ours, bare)
+        ours_ref, ours_bare = (_ratio(ours, ref), _ratio(ours, bare)) if m.ratios else (None, None)
         rows.append(
             Row(
                 f"{m.name} ({m.unit})" if m.unit else m.name,

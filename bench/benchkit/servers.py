@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ class Layout:
     scripts: Path
     workers: int
     threads: int
+    bare_flags: tuple[str, ...] = ()
 
     @property
     def score_script(self) -> Path:
@@ -67,7 +69,8 @@ def ours_cmd(layout: Layout, port: int) -> list[str]:
 
 
 def bare_cmd(layout: Layout, port: int) -> list[str]:
-    """Bare Flask on the same gunicorn worker class and thread count as ours."""
+    """Bare Flask on the same gunicorn worker class and thread count as ours; no access log, so it
+    is the ceiling for the stack. ``bare_flags`` adds --no-control-socket where gunicorn has it (as ours)."""
     return [
         str(layout.ours_bin / "gunicorn"),
         "--workers",
@@ -76,6 +79,7 @@ def bare_cmd(layout: Layout, port: int) -> list[str]:
         "gthread",
         "--threads",
         str(layout.threads),
+        *layout.bare_flags,
         "--bind",
         f"127.0.0.1:{port}",
         "--chdir",
@@ -91,3 +95,11 @@ def specs(layout: Layout, keys: tuple[str, ...]) -> list[ServerSpec]:
 
 def _bind(builder: Callable[[Layout, int], list[str]], layout: Layout) -> Callable[[int], list[str]]:
     return lambda port: builder(layout, port)
+
+
+def gunicorn_flags(gunicorn: Path) -> tuple[str, ...]:
+    """``--no-control-socket`` if this gunicorn has a control socket (23+), as ours disables it."""
+    if not gunicorn.exists():
+        return ()
+    out = subprocess.run([str(gunicorn), "--help"], capture_output=True, text=True, timeout=30, check=False)
+    return ("--no-control-socket",) if "--no-control-socket" in out.stdout else ()

@@ -43,6 +43,8 @@ def ensure_reference_venv(venv: Path, requirements: Path, python: str, timeout_s
 
 def package_version(python: Path, dist: str) -> str:
     """Installed version of ``dist`` in the environment of ``python`` ("?" if unknown)."""
+    if not python.exists():
+        return "?"
     code = f"import importlib.metadata as m; print(m.version({dist!r}))"
     out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=30, check=False)
     return out.stdout.strip() or "?"

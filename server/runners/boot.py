@@ -10,6 +10,7 @@ import flask
 from ..config import ServerConfig
 from ..debugger import DebuggerUnavailable, attach_debugger
 from ..entry import EntryScriptError, InitFailed, format_chained
+from ..telemetry import Telemetry, start_telemetry
 from ..worker import load_worker
 
 EXIT_BOOT_FAILURE = 3
@@ -18,14 +19,25 @@ logger = logging.getLogger("azmlinfsrv")
 
 def boot(config: ServerConfig) -> Optional[flask.Flask]:
     """The app, or None after logging why the script cannot be served (the caller exits 3)."""
+    telemetry = None
     try:
         if config.debug_port is not None:
             attach_debugger(config.debug_port)
-        return load_worker(config)
+        telemetry = start_telemetry(config)
+        return load_worker(config, telemetry)
     except DebuggerUnavailable:
         return None
-    except InitFailed:
-        return None  # call_init already logged the user's traceback and the model directory
+    except InitFailed as exc:
+        # call_init already logged the user's traceback and the model directory.
+        _report(telemetry, exc)
+        return None
     except EntryScriptError as exc:
         logger.error("%s", format_chained(exc))
+        _report(telemetry, exc)
         return None
+
+
+def _report(telemetry: Optional[Telemetry], exc: BaseException) -> None:
+    if telemetry is not None:
+        telemetry.exception(exc.__cause__ or exc, {})
+        telemetry.flush()

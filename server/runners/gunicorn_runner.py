@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
@@ -20,7 +20,7 @@ GRACEFUL_TIMEOUT_S = 30
 THREADS_PER_WORKER = 4
 
 
-class _AzmlLogger(Logger):
+class _AzmlLogger(Logger):  # type: ignore[misc]
     """Keeps gunicorn on the loggers we configured (names, format, streams) instead of its own handlers."""
 
     def setup(self, cfg: Any) -> None:
@@ -31,17 +31,29 @@ class _AzmlLogger(Logger):
         self.access_log.setLevel(logging.INFO)
 
 
-class AzmlApplication(BaseApplication):  # type: ignore[misc]
-    def __init__(self, config: ServerConfig) -> None:
-        self._config = config
+class LoadingApplication(BaseApplication):  # type: ignore[misc]
+    """gunicorn with these options, serving what `load()` returns in each worker (also used by `fastml server`)."""
+
+    def __init__(self, options: Dict[str, Any], load: Callable[[], Any]) -> None:
+        self._options = options
+        self._load = load
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in gunicorn_options(self._config).items():
+        for key, value in self._options.items():
             if key in self.cfg.settings:  # newer settings are skipped on older gunicorn releases
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
+        return self._load()
+
+
+class AzmlApplication(LoadingApplication):
+    def __init__(self, config: ServerConfig) -> None:
+        self._config = config
+        super().__init__(gunicorn_options(config), self._boot)
+
+    def _boot(self) -> Any:
         app = boot(self._config)
         if app is None:
             # A worker exiting 3 makes the arbiter halt the whole server with 3 instead of respawning it.

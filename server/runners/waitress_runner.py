@@ -6,7 +6,7 @@ import logging
 import signal
 import time
 from types import FrameType
-from typing import Any, Callable, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ..config import ServerConfig
 from .boot import EXIT_BOOT_FAILURE, boot
@@ -21,7 +21,7 @@ class AccessLog:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
 
-    def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         seen: List[str] = []
 
         def record(status: str, headers: List[Any], exc_info: Any = None) -> Any:
@@ -34,20 +34,19 @@ class AccessLog:
         return result
 
     @staticmethod
-    def _log(environ: dict, seen: List[str]) -> None:
-        status, length = (seen + ["-", "-"])[:2]
-        line = "{} {} {} {}".format(
-            environ.get("REQUEST_METHOD", "-"),
-            environ.get("PATH_INFO", "") + (("?" + environ["QUERY_STRING"]) if environ.get("QUERY_STRING") else ""),
-            environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-            "",
-        ).strip()
+    def _log(environ: Dict[str, Any], seen: List[str]) -> None:
+        status, length = [*seen, "-", "-"][:2]
+        query = environ.get("QUERY_STRING")
+        target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+        request_line = (
+            f"{environ.get('REQUEST_METHOD', '-')} {target} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
+        )
         stamp = time.strftime("[%d/%b/%Y:%H:%M:%S +0000]", time.gmtime())
         access_log.info(
             '%s - - %s "%s" %s %s "%s" "%s"',
             environ.get("REMOTE_ADDR", "-"),
             stamp,
-            line,
+            request_line,
             status,
             length,
             environ.get("HTTP_REFERER", "-"),

@@ -4,6 +4,11 @@ kind=png     AMLResponse(PNG bytes, 200, {"Content-Type": "image/png"})
 kind=error   AMLResponse("bad thing", 500)
 kind=stream  a generator of 5 items, 1 s apart
 kind=header  a header whose value holds a comma: "X-Custom": "a, b"
+kind=flagged AMLResponse("flagged", 200, run_function_failed=True)
+kind=status  AMLResponse("teapot-ish", 444)
+kind=none    AMLResponse(None, 200, {"Content-Type": "text/plain"})
+kind=jsonstr AMLResponse({"k": [1, 2]}, 201, {"Content-Type": "text/plain"}, json_str=True)
+kind=flask   a plain flask.Response("plain flask", status=202, mimetype="text/plain")
 otherwise    echo of what run() received (JSON body, plus X-Echo-Method / X-Echo-Path headers)
 """
 
@@ -51,4 +56,14 @@ def run(request):
         return AMLResponse(_stream(), 200, {"Content-Type": "text/plain"})
     if kind == "header":
         return AMLResponse("ok", 200, {"X-Custom": "a, b"})
+    if kind == "flagged":
+        return AMLResponse("flagged", 200, run_function_failed=True)
+    if kind == "status":
+        return AMLResponse("teapot-ish", 444)
+    if kind == "none":
+        return AMLResponse(None, 200, {"Content-Type": "text/plain"})
+    if kind == "flask":
+        return flask.Response("plain flask", status=202, mimetype="text/plain")
+    if kind == "jsonstr":
+        return AMLResponse({"k": [1, 2]}, 201, {"Content-Type": "text/plain"}, json_str=True)
     return _echo(request)

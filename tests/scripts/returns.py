@@ -1,4 +1,4 @@
-"""run() returns a value chosen by the (undecorated, text) input: none, string, list, nan, set, numpy."""
+"""run() returns a value chosen by the (undecorated, text) input: none, string, list, nan, inf, set, numpy."""
 
 import numpy as np
 
@@ -17,6 +17,8 @@ def run(data):
         return [1, 2, 3]
     if kind == "nan":
         return {"v": float("nan")}
+    if kind == "inf":
+        return [float("inf"), float("-inf")]
     if kind == "set":
         return {1, 2, 3}
     if kind == "numpy":

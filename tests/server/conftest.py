@@ -6,11 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import RunningServer, start_server
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO_ROOT / "tests" / "scripts"
-SWAGGER_DIR = REPO_ROOT.parent / "shared" / "reference" / "swagger"
+from support import SCRIPTS_DIR, RunningServer, start_server
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +16,7 @@ def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _serve(script: str, app_root: Path) -> Iterator[RunningServer]:
-    with start_server(SCRIPTS / script, cwd=app_root) as server:
+    with start_server(SCRIPTS_DIR / script, cwd=app_root) as server:
         yield server
 
 

@@ -2,6 +2,9 @@
 
 from support.server import (
     HOST,
+    REPO_ROOT,
+    SCRIPTS_DIR,
+    SWAGGER_DIR,
     RawResponse,
     RunningServer,
     ServerStartError,
@@ -15,6 +18,9 @@ from support.server import (
 
 __all__ = [
     "HOST",
+    "REPO_ROOT",
+    "SCRIPTS_DIR",
+    "SWAGGER_DIR",
     "RawResponse",
     "RunningServer",
     "ServerStartError",

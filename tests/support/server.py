@@ -6,6 +6,7 @@ blocks on a full pipe, and `stop()` ends the whole group. Waiting is always poll
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -22,6 +23,10 @@ from pathlib import Path
 from typing import IO, Callable, Optional, Union
 
 HOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS_DIR = REPO_ROOT / "tests" / "scripts"
+# CI has the steering repo's shared/ beside the project repo.
+SWAGGER_DIR = REPO_ROOT.parent / "shared" / "reference" / "swagger"
 POLL_INTERVAL = 0.05
 STOP_GRACE = 10.0
 
@@ -76,9 +81,17 @@ def server_env(overrides: EnvOverrides | None = None) -> dict[str, str]:
 
 
 def server_args(script: Path | None, port: int, args: Iterable[str] = ()) -> list[str]:
-    """CLI arguments for a server on `port` bound to the loopback interface."""
+    """CLI arguments for a server on `port` bound to the loopback interface.
+
+    `AZMLINFSRV_TEST_RUNNER=waitress` (a test-side variable) runs every server that does not choose its
+    runner with `--server <runner>`, to replay the whole suite against another HTTP runner.
+    """
     entry = ["--entry_script", str(script)] if script is not None else []
-    return [*entry, "--port", str(port), "--host", HOST, *args]
+    extra = list(args)
+    runner = os.environ.get("AZMLINFSRV_TEST_RUNNER")
+    if runner and "--server" not in extra:
+        extra += ["--server", runner]
+    return [*entry, "--port", str(port), "--host", HOST, *extra]
 
 
 def _command(args: Iterable[str]) -> list[str]:
@@ -86,10 +99,8 @@ def _command(args: Iterable[str]) -> list[str]:
 
 
 def _kill_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _stop_process(proc: subprocess.Popen[bytes], grace: float) -> None:
@@ -145,6 +156,7 @@ def raw_request(
     port: int,
     method: str,
     path: str,
+    *,
     headers: Mapping[str, str] | None = None,
     body: bytes | None = None,
     timeout: float = 30.0,
@@ -162,7 +174,9 @@ def raw_request(
 class RunningServer:
     """A started server process; use as a context manager or call `stop()` in a finalizer."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, log_dir: Path, files: list[IO[bytes]]) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes], port: int, log_dir: Path, files: list[IO[bytes]]
+    ) -> None:
         self.proc = proc
         self.port = port
         self._log_dir = log_dir
@@ -181,7 +195,7 @@ class RunningServer:
         self, method: str, path: str, headers: Mapping[str, str] | None = None, body: bytes | None = None
     ) -> RawResponse:
         """`raw_request` against this server."""
-        return raw_request(self.port, method, path, headers, body)
+        return raw_request(self.port, method, path, headers=headers, body=body)
 
     def logs(self) -> str:
         """Everything the server wrote so far, stdout then stderr."""
@@ -250,7 +264,10 @@ def start_server(
     timeout: float = 30.0,
     port: int | None = None,
 ) -> RunningServer:
-    """Start `python -m azmlinfsrv` for `script` on a free port; with `ready`, wait until `GET /` answers 200."""
+    """Start `python -m azmlinfsrv` for `script` on a free port.
+
+    With `ready`, wait until `GET /` answers 200 (a server that exits or stays unready fails the test).
+    """
     port = port if port is not None else free_port()
     log_dir = Path(tempfile.mkdtemp(prefix="azmlinfsrv-test-"))
     stdout = (log_dir / "stdout.log").open("wb")

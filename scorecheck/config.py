@@ -1,0 +1,304 @@
+"""The one frozen RunConfig, built from the parsed command line and `[tool.scorecheck]` in pyproject.toml.
+
+This is the only module that interprets settings: the command line wins over pyproject.toml, which wins over
+the defaults. Paths written in pyproject.toml are relative to that file, so a setting means the same thing
+whichever subdirectory the gate is started from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+DEFAULT_JUNIT_XML = "TEST-scorecheck.xml"
+DEFAULT_STARTUP_TIMEOUT = 60.0
+DEFAULT_REQUEST_TIMEOUT = 30.0
+FORMATS = ("text", "json")
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the CLI reports it as a usage error."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    command: str = "run"  # "run" or "record"
+    entry_script: Optional[str] = None  # as given (relative paths stay relative); None with --target only
+    fixtures: Tuple[str, ...] = ()
+    model_dir: Optional[str] = None
+    env: Tuple[Tuple[str, str], ...] = ()
+    server_args: Tuple[str, ...] = ()
+    server_command: Tuple[str, ...] = ()  # empty: the `azmlinfsrv` beside this interpreter
+    junit_xml: Optional[str] = DEFAULT_JUNIT_XML
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    keywords: Tuple[str, ...] = ()
+    tags: Tuple[str, ...] = ()
+    exitfirst: bool = False
+    verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
+    format: str = "text"
+    target: Optional[str] = None
+    headers: Tuple[Tuple[str, str], ...] = ()  # may hold credentials: never print or report the values
+    update: bool = False
+    color: bool = True  # allowed at all (NO_COLOR unset); the console still requires a TTY
+    seed: Optional[int] = None
+    pyproject: Optional[str] = None  # the file settings were read from
+    # `record` only
+    inputs: Tuple[str, ...] = ()
+    out_dir: Optional[str] = None
+    force: bool = False
+    method: str = "POST"
+    path: str = "/score"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# pyproject.toml
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml in `start` or above it."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_settings(pyproject: Path) -> Dict[str, Any]:
+    """The `[tool.scorecheck]` table, keys normalised to dashes (`model_dir` reads as `model-dir`)."""
+    try:
+        with pyproject.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
+    table = data.get("tool", {}).get("scorecheck", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.scorecheck] must be a table")
+    settings = {str(key).replace("_", "-"): value for key, value in table.items()}
+    unknown = sorted(set(settings) - set(_SETTINGS))
+    if unknown:
+        known = ", ".join(sorted(_SETTINGS))
+        raise ConfigError(f"{pyproject}: [tool.scorecheck]: unknown key {unknown[0]!r} (known keys: {known})")
+    return settings
+
+
+def _path(value: Any, base: Path, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"[tool.scorecheck] {key}: must be a non-empty path string")
+    # Relative to pyproject.toml, then shown relative to the working directory when that is shorter.
+    full = base / value
+    relative = os.path.relpath(full)
+    return relative if not relative.startswith("..") else str(full)
+
+
+def _strings(value: Any, key: str) -> Tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(f"[tool.scorecheck] {key}: must be a string or a list of strings")
+    return tuple(items)
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"[tool.scorecheck] {key}: must be a number greater than 0")
+    return float(value)
+
+
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"[tool.scorecheck] {key}: must be true or false")
+    return value
+
+
+def _table(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
+    if isinstance(value, dict):
+        return tuple((str(k), str(v)) for k, v in value.items())
+    return tuple(parse_assignment(item, key) for item in _strings(value, key))
+
+
+def _expand(text: str, key: str) -> str:
+    """`${NAME}` from the environment, so that pyproject.toml can name a CI secret without holding it."""
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(f"[tool.scorecheck] {key}: environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_REFERENCE.sub(lookup, text)
+
+
+def _headers(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
+    if isinstance(value, dict):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        pairs = [parse_header(item) for item in _strings(value, key)]
+    return tuple((name, _expand(text, key)) for name, text in pairs)
+
+
+def _choice(value: Any, key: str) -> str:
+    if value not in FORMATS:
+        raise ConfigError(f"[tool.scorecheck] {key}: must be one of {', '.join(FORMATS)}")
+    return str(value)
+
+
+def _seed(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"[tool.scorecheck] {key}: must be an integer")
+    return value
+
+
+_Convert = Callable[[Any, Path, str], Any]
+# pyproject key -> (RunConfig field, converter taking (value, pyproject folder, key)).
+_SETTINGS: Dict[str, Tuple[str, _Convert]] = {
+    "score": ("entry_script", _path),
+    "fixtures": ("fixtures", lambda v, b, k: tuple(_path(p, b, k) for p in _strings(v, k))),
+    "model-dir": ("model_dir", _path),
+    "env": ("env", lambda v, b, k: _table(v, k)),
+    "server-args": ("server_args", lambda v, b, k: _strings(v, k)),
+    "server-command": ("server_command", lambda v, b, k: _strings(v, k)),
+    "junit-xml": ("junit_xml", _path),
+    "startup-timeout": ("startup_timeout", lambda v, b, k: _number(v, k)),
+    "request-timeout": ("request_timeout", lambda v, b, k: _number(v, k)),
+    "keyword": ("keywords", lambda v, b, k: _strings(v, k)),
+    "tags": ("tags", lambda v, b, k: _strings(v, k)),
+    "exitfirst": ("exitfirst", lambda v, b, k: _flag(v, k)),
+    "format": ("format", lambda v, b, k: _choice(v, k)),
+    "target": ("target", lambda v, b, k: _strings(v, k)[0]),
+    "headers": ("headers", lambda v, b, k: _headers(v, k)),
+    "seed": ("seed", lambda v, b, k: _seed(v, k)),
+}
+
+
+def project_values(settings: Mapping[str, Any], base: Path) -> Dict[str, Any]:
+    """RunConfig field values from a `[tool.scorecheck]` table."""
+    return {
+        field: convert(settings[key], base, key)
+        for key, (field, convert) in _SETTINGS.items()
+        if key in settings
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def parse_assignment(text: str, what: str) -> Tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise ConfigError(f"{what}: expected KEY=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def parse_header(text: str) -> Tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or " " in name.strip():
+        # The value may be a credential: name only the header's name in the message.
+        raise ConfigError(
+            f"--header: expected 'Name: value', got a value without a header name ({name[:20]!r})"
+        )
+    return name.strip(), value.strip()
+
+
+def _merge_pairs(
+    base: Sequence[Tuple[str, str]], override: Sequence[Tuple[str, str]], fold: bool
+) -> Tuple[Tuple[str, str], ...]:
+    def norm(key: str) -> str:
+        return key.lower() if fold else key
+
+    overridden = {norm(k) for k, _ in override}
+    return (*((k, v) for k, v in base if norm(k) not in overridden), *override)
+
+
+def _split_positionals(paths: Sequence[str]) -> Tuple[Optional[str], Tuple[str, ...]]:
+    """`SCORE_PY [FIXTURES ...]`: the first path is the script when it is a `.py` file."""
+    if paths and paths[0].endswith(".py"):
+        return paths[0], tuple(paths[1:])
+    return None, tuple(paths)
+
+
+def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[str, Any]:
+    """Field values the command line sets; absent flags leave the pyproject value in place."""
+    script, rest = _split_positionals(getattr(args, "paths", []) or [])
+    values: Dict[str, Any] = {"command": args.command}
+    simple = {
+        "entry_script": script,
+        "model_dir": getattr(args, "model_dir", None),
+        "junit_xml": getattr(args, "junit_xml", None),
+        "startup_timeout": getattr(args, "startup_timeout", None),
+        "request_timeout": getattr(args, "request_timeout", None),
+        "format": getattr(args, "format", None),
+        "target": getattr(args, "target", None),
+        "seed": getattr(args, "seed", None),
+        "out_dir": getattr(args, "out", None),
+        "method": getattr(args, "method", None),
+        "path": getattr(args, "path", None),
+        "fixtures" if args.command == "run" else "inputs": rest or None,
+        "server_args": tuple(getattr(args, "server_arg", None) or ()) or None,
+        "keywords": tuple(getattr(args, "keyword", None) or ()) or None,
+        "tags": tuple(getattr(args, "tag", None) or ()) or None,
+    }
+    values.update({field: value for field, value in simple.items() if value is not None})
+    for flag in ("exitfirst", "update", "force"):
+        if getattr(args, flag, False):
+            values[flag] = True
+    cli_env = [parse_assignment(item, "--env") for item in getattr(args, "env", None) or ()]
+    values["env"] = _merge_pairs(project.get("env", ()), cli_env, fold=False)
+    cli_headers = [parse_header(item) for item in getattr(args, "header", None) or ()]
+    values["headers"] = _merge_pairs(project.get("headers", ()), cli_headers, fold=True)
+    values["verbosity"] = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
+    return values
+
+
+def _validate(config: RunConfig) -> None:
+    if config.target is not None and not re.match(r"https?://[^/]", config.target):
+        raise ConfigError(f"--target: expected an http:// or https:// URL, got {config.target!r}")
+    if config.entry_script is None and config.target is None:
+        raise ConfigError(
+            "missing SCORE_PY: give the scoring script (or --target URL, or `score` in [tool.scorecheck])"
+        )
+    if config.command == "run" and not config.fixtures:
+        raise ConfigError(
+            "no fixtures given: pass fixture files or folders after SCORE_PY (or set "
+            "`fixtures` in [tool.scorecheck])"
+        )
+    if config.command == "record" and not config.inputs:
+        raise ConfigError("no inputs given: pass request files or a .jsonl file of requests")
+    if config.command == "record" and not config.out_dir:
+        raise ConfigError("record needs --out DIR, the folder the fixtures are written to")
+    for name, value in (
+        ("--startup-timeout", config.startup_timeout),
+        ("--request-timeout", config.request_timeout),
+    ):
+        if value <= 0:
+            raise ConfigError(f"{name}: must be greater than 0")
+
+
+def build_config(args: argparse.Namespace, cwd: Optional[Path] = None) -> RunConfig:
+    """Merge the parsed command line with the nearest pyproject.toml. Raises ConfigError."""
+    pyproject = find_pyproject((cwd or Path.cwd()).resolve())
+    project: Dict[str, Any] = {}
+    if pyproject is not None:
+        project = project_values(read_settings(pyproject), pyproject.parent)
+    values: Dict[str, Any] = {**project, **_cli_values(args, project)}
+    values["color"] = "NO_COLOR" not in os.environ
+    values["pyproject"] = str(pyproject) if pyproject is not None and project else None
+    config = RunConfig(**values)
+    _validate(config)
+    return config
+
+
+def redacted_headers(config: RunConfig) -> List[str]:
+    """Header names only, for display: the values are credentials."""
+    return [f"{name}: ***" for name, _ in config.headers]

@@ -1,0 +1,71 @@
+"""Reading the server's log text: per-request access lines and the user's traceback.
+
+Both the runner (to name the failing file and line) and the console (to show it) need this, so it lives apart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional, Sequence
+
+# The server's per-request line: `POST /score 200 0.516ms 28` (see the server's log contract).
+_ACCESS = r"\b{method} {path}(?:\?\S*)? {status} \d+(?:\.\d+)?ms\b"
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
+_TRACEBACK_START = "Traceback (most recent call last):"
+# A log record header (`2026-11-21 04:48:29,449 I [7776] azmlinfsrv - `) ends a traceback.
+_RECORD = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} [A-Z] \[\d+\] ")
+
+
+def access_line_pattern(method: str, path: str, status: int) -> re.Pattern[str]:
+    bare = path.split("?", 1)[0] or "/"
+    return re.compile(_ACCESS.format(method=re.escape(method.upper()), path=re.escape(bare), status=status))
+
+
+def has_access_line(lines: Sequence[str], method: str, path: str, status: int) -> bool:
+    pattern = access_line_pattern(method, path, status)
+    return any(pattern.search(line) for line in lines)
+
+
+def last_traceback(lines: Sequence[str]) -> List[str]:
+    """The log record holding the last Python traceback in `lines` (chained causes included), or []."""
+    starts = [i for i, line in enumerate(lines) if _TRACEBACK_START in line]
+    if not starts:
+        return []
+    last = starts[-1]
+    # Start at the record that logged it ("Encountered Exception ..."), so chained causes come along.
+    records = [i for i in range(last + 1) if _RECORD.match(lines[i])]
+    first = records[-1] if records else starts[0]
+    end = last + 1
+    while end < len(lines) and not _RECORD.match(lines[end]):
+        end += 1
+    return list(lines[first:end])
+
+
+def user_frame(traceback_lines: Sequence[str], user_dir: Optional[str] = None) -> Optional[str]:
+    """`file:line` of the innermost frame in the user's code.
+
+    With `user_dir`, that is the innermost frame below it; otherwise the innermost frame outside
+    site-packages and the standard library.
+    """
+    found: Optional[str] = None
+    for line in traceback_lines:
+        match = _FRAME.match(line)
+        if not match:
+            continue
+        path = match.group("file")
+        mine = path.startswith(user_dir) if user_dir else not _is_library(path)
+        if mine:
+            found = f"{path}:{match.group('line')}"
+    return found
+
+
+def _is_library(path: str) -> bool:
+    return "site-packages" in path or "/lib/python" in path or path.startswith("<")
+
+
+def exception_line(traceback_lines: Sequence[str]) -> str:
+    """The final `ValueError: boom` line of a traceback."""
+    for line in reversed(traceback_lines):
+        if line.strip() and not line.startswith((" ", "\t")) and not _RECORD.match(line):
+            return line.strip()
+    return ""

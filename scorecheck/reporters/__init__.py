@@ -1,0 +1,1 @@
+"""Consumers of runner events: each turns the same event stream into one kind of output."""

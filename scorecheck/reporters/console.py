@@ -1,0 +1,179 @@
+"""Human-readable progress and summary on the terminal, fed by runner events.
+
+Progress is one character per case (a line per case with -v, nothing with -q) so that long suites show
+they are moving; at the end come the details of every failure, a summary table and one closing line.
+Colour is used only when the stream is a terminal and NO_COLOR is unset.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Dict, List, Optional, TextIO
+
+from ..logs import last_traceback
+from ..model import CaseFinished, Event, RunFinished, RunStarted, ServerDied, ServerFailed, ServerStarted
+
+OUTCOMES = ("passed", "failed", "error", "skipped")
+_SYMBOL = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
+_COLOUR = {"passed": "32", "failed": "31", "error": "31", "skipped": "33", "bold": "1"}
+_WIDTH = 60  # progress characters per line
+_LOG_TAIL = 30
+
+
+class ConsoleReporter:
+    def __init__(
+        self,
+        stream: Optional[TextIO] = None,
+        *,
+        verbosity: int = 0,
+        color: bool = True,
+        report_path: Optional[str] = None,
+    ) -> None:
+        self.stream = stream or sys.stdout
+        self.verbosity = verbosity
+        self.color = color and _isatty(self.stream)
+        self.report_path = report_path
+        self._planned = 0
+        self._column = 0
+        self._done = 0
+        self._cases: List[CaseFinished] = []
+        self._notes: List[str] = []
+
+    # -- output helpers ---------------------------------------------------------------------------------------
+
+    def _paint(self, text: str, style: str) -> str:
+        return f"\x1b[{_COLOUR[style]}m{text}\x1b[0m" if self.color else text
+
+    def _line(self, text: str = "") -> None:
+        self._end_progress()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _end_progress(self) -> None:
+        if self._column:
+            self.stream.write("\n")
+            self._column = 0
+
+    def note(self, text: str) -> None:
+        """A line the CLI wants in the closing summary (for example the fixtures rewritten by --update)."""
+        self._notes.append(text)
+
+    # -- events -----------------------------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            self._on_started(event)
+        elif isinstance(event, ServerStarted) and self.verbosity >= 0:
+            self._line(f"server ready in {event.elapsed_s:.2f} s")
+        elif isinstance(event, ServerFailed):
+            self._on_server_failed(event)
+        elif isinstance(event, ServerDied):
+            self._on_server_died(event)
+        elif isinstance(event, CaseFinished):
+            self._on_case(event)
+        elif isinstance(event, RunFinished):
+            self._on_finished(event)
+
+    def _on_started(self, event: RunStarted) -> None:
+        self._planned = len(event.planned)
+        if self.verbosity < 0:
+            return
+        script = event.entry_script or "(no script)"
+        self._line(self._paint(f"scorecheck: {script} against {event.base_url}", "bold"))
+        self._line(f"{self._planned} cases planned; server {event.server_version}")
+
+    def _on_server_failed(self, event: ServerFailed) -> None:
+        self._line(self._paint(f"SERVER FAILED TO START: {event.message}", "error"))
+        lines = event.log.splitlines()
+        shown = last_traceback(lines) or lines[-_LOG_TAIL:]
+        for line in shown:
+            self._line(f"  {line}")
+
+    def _on_server_died(self, event: ServerDied) -> None:
+        self._line(self._paint(f"SERVER DIED: {event.message}", "error"))
+        for line in event.log.splitlines()[-_LOG_TAIL:]:
+            self._line(f"  {line}")
+
+    def _on_case(self, event: CaseFinished) -> None:
+        self._cases.append(event)
+        self._done += 1
+        if self.verbosity > 0:
+            label = self._paint(event.outcome.upper().ljust(7), event.outcome)
+            reason = f"  {event.message}" if event.message and event.outcome != "passed" else ""
+            self._line(f"{label} {event.name} ({event.elapsed_s * 1000:.0f} ms){reason}")
+        elif self.verbosity == 0:
+            self._progress(event.outcome)
+
+    def _progress(self, outcome: str) -> None:
+        self.stream.write(self._paint(_SYMBOL.get(outcome, "?"), outcome))
+        self._column += 1
+        if self._column >= _WIDTH or self._done == self._planned:
+            total = max(self._planned, self._done)
+            self.stream.write(f" [{self._done * 100 // max(total, 1):3d}%]\n")
+            self._column = 0
+        self.stream.flush()
+
+    # -- the end ----------------------------------------------------------------------------------------------
+
+    def _on_finished(self, event: RunFinished) -> None:
+        self._end_progress()
+        problems = [case for case in self._cases if case.outcome in ("failed", "error")]
+        if problems and self.verbosity >= 0:
+            self._details(problems)
+        self._table()
+        for note in self._notes:
+            self._line(note)
+        self._line(self._closing(event))
+
+    def _details(self, problems: List[CaseFinished]) -> None:
+        self._line()
+        self._line(self._paint("=" * 20 + " failures " + "=" * 20, "bold"))
+        for case in problems:
+            title = f"--- {case.name} [{case.kind or case.outcome}] ---"
+            self._line(self._paint(title, case.outcome))
+            body = case.details or case.message
+            for line in body.splitlines():
+                self._line(f"  {line}" if line else "")
+
+    def _table(self) -> None:
+        """A line per case that did not pass (skipped ones only with -v), then the counts."""
+        shown = [c for c in self._cases if c.outcome in ("failed", "error")]
+        if self.verbosity > 0:
+            shown += [c for c in self._cases if c.outcome == "skipped"]
+        if shown:
+            width = min(max(len(c.name) for c in shown), 50)
+            self._line()
+            for case in shown:
+                label = self._paint(case.outcome.upper().ljust(7), case.outcome)
+                self._line(f"{label} {case.name.ljust(width)}  {case.message}")
+        counts = self._counts()
+        self._line()
+        self._line("  ".join(f"{name} {counts[name]}" for name in OUTCOMES))
+
+    def _counts(self) -> Dict[str, int]:
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for case in self._cases:
+            counts[case.outcome] = counts.get(case.outcome, 0) + 1
+        return counts
+
+    def _closing(self, event: RunFinished) -> str:
+        counts = self._counts()
+        parts = [
+            f"{counts[name]} {name}" for name in ("failed", "error", "passed", "skipped") if counts[name]
+        ]
+        verdict = "PASSED" if event.exit_code == 0 else f"FAILED (exit code {event.exit_code})"
+        style = "passed" if event.exit_code == 0 else "failed"
+        report = f"; report: {self.report_path}" if self.report_path else ""
+        text = f"{verdict}: {', '.join(parts) or 'no cases'} in {event.elapsed_s:.2f} s{report}"
+        return self._paint(text, style)
+
+    def close(self) -> None:
+        self._end_progress()
+        self.stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

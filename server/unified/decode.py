@@ -1,0 +1,69 @@
+"""Request body -> the one value handed to `infer(input_data)`, per request kind (contract §3)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, List, Optional
+
+import flask
+from werkzeug.datastructures import FileStorage
+
+from . import forms
+from .media import BINARY, FORM, MULTIPART, TEXT, MediaType, UnsupportedMediaType
+
+
+class BadRequestBody(Exception):
+    """The body cannot be decoded as its Content-Type says (answered 400)."""
+
+
+@dataclass
+class Decoded:
+    value: Any
+    # Uploaded files in `value`: valid only during the call, closed by the caller afterwards.
+    files: List[FileStorage] = field(default_factory=list)
+
+
+def decode(request: flask.Request, media: MediaType, legacy_forms: bool = False) -> Decoded:
+    """Raises BadRequestBody, or UnsupportedMediaType for an unknown charset."""
+    _check_charset(media.charset)
+    if media.kind == FORM:
+        return _form(request, media, legacy_forms)
+    body = request.get_data(cache=False)
+    if media.kind == BINARY:
+        return Decoded(body)
+    if media.kind == TEXT:
+        return Decoded(_text(body, media.charset))
+    try:  # JSON, the only kind left
+        return Decoded(json.loads(_text(body, media.charset)))
+    except ValueError as exc:
+        raise BadRequestBody(f"Invalid JSON body: {exc}") from exc
+
+
+def _check_charset(charset: Optional[str]) -> None:
+    if charset is None:
+        return
+    try:
+        b"".decode(charset)  # LookupError for unknown names and for codecs that are not text encodings
+    except LookupError:
+        raise UnsupportedMediaType(f"Unknown charset '{charset}' in the Content-Type.") from None
+
+
+def _text(body: bytes, charset: Optional[str]) -> str:
+    encoding = charset or "utf-8"
+    try:
+        return body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise BadRequestBody(f"The body is not valid {encoding} text: {exc}") from exc
+
+
+def _form(request: flask.Request, media: MediaType, legacy: bool) -> Decoded:
+    try:
+        if media.mimetype == MULTIPART:
+            pairs = forms.parse_multipart(request.stream, media.options.get("boundary"), request.content_length)
+        else:
+            pairs = forms.parse_urlencoded(request.get_data(cache=False), media.charset)
+    except forms.FormError as exc:
+        raise BadRequestBody(str(exc)) from exc
+    value = forms.to_legacy_dict(pairs) if legacy else forms.to_dict(pairs)
+    return Decoded(value, forms.uploaded_files(pairs))

@@ -1,0 +1,5 @@
+"""Defines init() but no run()."""
+
+
+def init():
+    pass

@@ -1,0 +1,184 @@
+"""Unit tests for azmlinfsrv.scoring.Scorer: serial execution, deadlines, interruption and successor threads."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from typing import Any, Dict, List
+
+import pytest
+from azmlinfsrv.scoring import Scorer, ScoringTimeout, WorkerStuck
+
+LONG = 10.0
+REQUEST_VAR: contextvars.ContextVar[str] = contextvars.ContextVar("request_var", default="unset")
+
+
+def in_thread(target: Any) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_returns_the_result_with_keyword_arguments() -> None:
+    assert Scorer().call(lambda a, b: a + b, LONG, LONG, a=2, b=3) == 5
+
+
+def test_exceptions_propagate_unchanged() -> None:
+    error = ValueError("boom")
+
+    def fail() -> None:
+        raise error
+
+    with pytest.raises(ValueError, match=r"^boom$") as info:
+        Scorer().call(fail, LONG, LONG)
+    assert info.value is error
+
+
+def test_calls_run_on_one_dedicated_thread() -> None:
+    scorer = Scorer()
+    idents = {scorer.call(threading.get_ident, LONG, LONG) for _ in range(3)}
+    assert len(idents) == 1
+    assert threading.get_ident() not in idents
+
+
+def test_concurrent_calls_never_overlap() -> None:
+    scorer = Scorer()
+    lock = threading.Lock()
+    state = {"active": 0, "max": 0}
+    results: List[int] = []
+
+    def work(index: int) -> int:
+        with lock:
+            state["active"] += 1
+            state["max"] = max(state["max"], state["active"])
+        time.sleep(0.05)
+        with lock:
+            state["active"] -= 1
+        return index
+
+    def request(index: int) -> None:
+        value = scorer.call(work, LONG, LONG, index=index)
+        with lock:
+            results.append(value)
+
+    threads = [in_thread(lambda i=i: request(i)) for i in range(5)]
+    for thread in threads:
+        thread.join(5)
+    assert sorted(results) == [0, 1, 2, 3, 4]
+    assert state["max"] == 1
+
+
+def test_deadline_counts_from_start_not_from_queueing() -> None:
+    scorer = Scorer()
+    started = threading.Event()
+
+    def first() -> str:
+        started.set()
+        time.sleep(0.6)
+        return "first"
+
+    holder = in_thread(lambda: scorer.call(first, LONG, LONG))
+    assert started.wait(5)
+    submitted = time.monotonic()
+    # Queued ~0.6 s behind `first`, then runs 0.2 s: 0.8 s after submission, but only 0.2 s of a 0.4 s limit.
+    result = scorer.call(lambda: (time.sleep(0.2), "second")[1], 0.4, LONG)
+    assert result == "second"
+    assert time.monotonic() - submitted > 0.4
+    holder.join(5)
+
+
+def test_pure_python_loop_is_interrupted_and_a_successor_runs_the_next_call() -> None:
+    scorer = Scorer()
+    state: Dict[str, Any] = {"iterations": 0, "caught": None, "thread": None}
+
+    def spin() -> None:
+        state["thread"] = threading.get_ident()
+        try:
+            while True:
+                state["iterations"] += 1
+        except BaseException as exc:
+            state["caught"] = type(exc)
+            raise
+
+    started = time.monotonic()
+    with pytest.raises(ScoringTimeout):
+        scorer.call(spin, 0.3, LONG)
+    elapsed = time.monotonic() - started
+    assert 0.25 <= elapsed < 1.5
+    # The next call runs only once the interrupted one has stopped, on a new thread.
+    successor = scorer.call(threading.get_ident, LONG, LONG)
+    assert state["caught"] is ScoringTimeout
+    assert successor != state["thread"]
+    count = state["iterations"]
+    time.sleep(0.05)
+    assert state["iterations"] == count
+    assert scorer.call(lambda: "still serving", LONG, LONG) == "still serving"
+
+
+def test_user_except_exception_cannot_swallow_the_timeout() -> None:
+    scorer = Scorer()
+    state = {"swallowed": False}
+
+    def stubborn() -> str:
+        try:
+            while True:
+                pass
+        except Exception:
+            state["swallowed"] = True
+            return "swallowed"
+
+    with pytest.raises(ScoringTimeout):
+        scorer.call(stubborn, 0.2, LONG)
+    assert scorer.call(lambda: "next", LONG, LONG) == "next"
+    assert state["swallowed"] is False
+
+
+def test_sleep_in_c_code_returns_timeout_promptly() -> None:
+    scorer = Scorer()
+    started = time.monotonic()
+    with pytest.raises(ScoringTimeout):
+        scorer.call(lambda: time.sleep(3), 0.5, LONG)
+    elapsed = time.monotonic() - started
+    assert 0.45 <= elapsed < 1.5
+
+
+def test_call_queued_behind_a_stuck_call_gives_worker_stuck() -> None:
+    scorer = Scorer()
+    started, release = threading.Event(), threading.Event()
+    ran: List[str] = []
+
+    def block() -> None:
+        started.set()
+        release.wait(5)
+
+    holder = in_thread(lambda: scorer.call(block, LONG, LONG))
+    assert started.wait(5)
+    began = time.monotonic()
+    with pytest.raises(WorkerStuck):
+        scorer.call(lambda: ran.append("queued"), LONG, 0.2)
+    assert time.monotonic() - began < 1.5
+    release.set()
+    holder.join(5)
+    assert scorer.call(lambda: "after", LONG, LONG) == "after"
+    assert ran == []  # the abandoned call never runs
+
+
+def test_contextvars_travel_to_the_scoring_thread() -> None:
+    scorer = Scorer()
+    token = REQUEST_VAR.set("request-42")
+    try:
+        assert scorer.call(REQUEST_VAR.get, LONG, LONG) == "request-42"
+    finally:
+        REQUEST_VAR.reset(token)
+    assert scorer.call(REQUEST_VAR.get, LONG, LONG) == "unset"
+
+
+def test_context_changes_do_not_leak_back() -> None:
+    scorer = Scorer()
+    scorer.call(lambda: REQUEST_VAR.set("inside"), LONG, LONG)
+    assert REQUEST_VAR.get() == "unset"
+
+
+def test_fast_call_is_not_reported_as_timeout() -> None:
+    assert Scorer().call(lambda: "quick", 0.05, LONG) == "quick"
