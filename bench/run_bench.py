@@ -20,25 +20,20 @@ from benchkit.loadgen import wrk_path, wrk_version
 from benchkit.measure import ServerResult, Settings, measure_all
 from benchkit.procs import cleanup_on_exit
 from benchkit.report import build_rows, format_table, write_json
-from benchkit.servers import ALL_SERVERS, BARE, OURS, REFERENCE, Layout, gunicorn_flags, specs
+from benchkit.servers import ALL_SERVERS, BARE, OURS, REFERENCE, Layout, gunicorn_flags, ours_threads, specs
 from benchkit.venvs import ensure_reference_venv, package_version
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-# Ours runs gunicorn's gthread worker with this many threads per worker (server/runners/);
-# the bare Flask app gets the same so that it is the ceiling for the same stack.
-DEFAULT_THREADS = 4
+# The bare Flask app gets as many gthread threads as ours runs per worker, so that it is the ceiling
+# for the same stack: read from ours (server/runners/gunicorn_runner.py), else this fallback.
+FALLBACK_THREADS = 4
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workers", type=int, default=1, help="worker processes for every server (default 1)")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=DEFAULT_THREADS,
-        help=f"gthread threads for the bare Flask app, as ours uses (default {DEFAULT_THREADS})",
-    )
+    p.add_argument("--threads", type=int, help="gthread threads for the bare Flask app (default: as ours)")
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="seconds of discarded wrk warm-up (default 2)")
     p.add_argument("--connections", default="1,8", help="wrk concurrencies, comma-separated (default 1,8)")
@@ -69,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def _check_args(args: argparse.Namespace) -> None:
     positive = {
         "--workers": args.workers,
-        "--threads": args.threads,
+        "--threads": args.threads or 1,
         "--duration": args.duration,
         "--rounds": args.rounds,
         "--launches": args.launches,
@@ -182,7 +177,8 @@ def _layout(args: argparse.Namespace, keys: tuple[str, ...]) -> Layout:
     if OURS in keys and not (ours_bin / "azmlinfsrv").exists():
         print(f"warning: {ours_bin / 'azmlinfsrv'} not found: ours will fail", file=sys.stderr)
     flags = gunicorn_flags(ours_bin / "gunicorn") if BARE in keys else ()
-    return Layout(ref_bin, ours_bin, BENCH / "scripts", args.workers, args.threads, flags)
+    threads = args.threads or ours_threads(ours_bin / "python") or FALLBACK_THREADS
+    return Layout(ref_bin, ours_bin, BENCH / "scripts", args.workers, threads, flags)
 
 
 def _warn_busy(results: dict[str, ServerResult], threshold: float) -> None:

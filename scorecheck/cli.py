@@ -10,13 +10,26 @@ import argparse
 import contextlib
 import signal
 import sys
+import textwrap
 import traceback
 from pathlib import Path
 from types import FrameType
 from typing import Generator, Iterator, List, Optional, Protocol, Sequence
 
 from . import __version__
-from .config import DEFAULT_JUNIT_XML, ConfigError, RunConfig, build_config
+from .checks import CHECKS
+from .config import (
+    DEFAULT_JUNIT_XML,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_TIME,
+    DEFAULT_SAVE_FAILURES,
+    DEFAULT_SEED,
+    DEFAULT_SHRINK_TIME,
+    SEVERITIES,
+    ConfigError,
+    RunConfig,
+    build_config,
+)
 from .exitcodes import ExitCode
 from .fixtures import load_fixtures, select
 from .model import Event, FixtureError, RunFinished
@@ -39,7 +52,9 @@ SETTINGS = """\
 Every option can also be set in [tool.scorecheck] of the nearest pyproject.toml (searched from the working
 directory upward), e.g. score = "score.py", fixtures = ["fixtures"], model-dir = "model",
 env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-timeout, request-timeout,
-keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"].
+keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], and the property
+phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
+save-failures, malformed-severity, hypothesis-database.
 The command line wins. Header values are never printed or written to reports.
 """
 
@@ -98,11 +113,17 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-v", "--verbose", action="count", default=0, help="one line per case")
 
 
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=100)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scorecheck",
-        description="Replay recorded requests against an AzureML scoring script served by azmlinfsrv, "
-        "compare the responses with their expectations and write a JUnit report. The exit code is the gate.",
+        description=_wrap(
+            "Replay recorded requests against an AzureML scoring script served by azmlinfsrv, compare the "
+            "responses with their expectations and write a JUnit report. The exit code is the gate."
+        ),
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -118,9 +139,11 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "run",
         help="replay fixtures and gate on the result",
         usage="scorecheck run [options] SCORE_PY [FIXTURES ...]",
-        description="Start azmlinfsrv with SCORE_PY on a free local port (or use --target), replay every "
-        "fixture below FIXTURES (files or folders), compare each response with its expectation and write a "
-        "JUnit report.",
+        description=_wrap(
+            "Start azmlinfsrv with SCORE_PY on a free local port (or use --target), replay every fixture "
+            "below FIXTURES (files or folders), compare each response with its expectation and write a "
+            "JUnit report."
+        ),
         epilog=EXIT_CODES + "\n" + SETTINGS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -154,7 +177,68 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         action="store_true",
         help="rewrite the expectations of failing fixtures from the observed responses",
     )
+    _property_options(parser)
     _output_options(parser)
+
+
+def _property_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "property phase",
+        "After the replay, hypothesis searches for inputs that break the script. Checks: "
+        + ", ".join(f"{name}{'' if c.default else ' (opt-in)'}" for name, c in CHECKS.items())
+        + ".",
+    )
+    group.add_argument("--no-properties", action="store_true", help="replay the fixtures only")
+    group.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help=f"the search's seed; the same seed gives the same examples (default {DEFAULT_SEED})",
+    )
+    group.add_argument(
+        "--max-examples", type=int, metavar="N", help=f"examples to try (default {DEFAULT_MAX_EXAMPLES})"
+    )
+    group.add_argument(
+        "--max-time",
+        type=float,
+        metavar="SECONDS",
+        help=f"time budget of the whole phase, shrinking included (default {DEFAULT_MAX_TIME:g})",
+    )
+    group.add_argument(
+        "--shrink-time",
+        type=float,
+        metavar="SECONDS",
+        help=f"time spent minimising the failures found, within --max-time (default {DEFAULT_SHRINK_TIME:g})",
+    )
+    group.add_argument(
+        "--checks",
+        action="append",
+        metavar="NAMES",
+        help="comma-separated checks to run, or 'all' (default: all but opt-in)",
+    )
+    group.add_argument(
+        "--exclude-checks", action="append", metavar="NAMES", help="comma-separated checks to skip"
+    )
+    group.add_argument(
+        "--max-latency-ms",
+        type=float,
+        metavar="MS",
+        help="latency budget per request (default: the fixtures' max_latency_ms)",
+    )
+    group.add_argument(
+        "--save-failures",
+        metavar="DIR",
+        help=f"write each failure as a fixture file here (default {DEFAULT_SAVE_FAILURES}; '' to write none)",
+    )
+    group.add_argument(
+        "--malformed-severity",
+        choices=SEVERITIES,
+        help="how a 5xx answer to a malformed request counts (default warning: the production server itself "
+        "answers 500 when a body does not convert to an @input_schema type)",
+    )
+    group.add_argument(
+        "--hypothesis-database", metavar="DIR", help="keep hypothesis' example database here (default: none)"
+    )
 
 
 def _record_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -162,11 +246,13 @@ def _record_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "record",
         help="write fixtures from observed responses",
         usage="scorecheck record [options] SCORE_PY INPUT ... --out DIR",
-        description="Send each input to the server and write a fixture per request whose expectation is the "
-        "observed response. INPUT is a payload file (*.json is sent as JSON, other files as their bytes) or a "
-        '*.jsonl file with one request per line in fixture format ({"json": ...}, {"method": "GET", '
-        '"path": "/"}) or one case ({"name": ..., "tags": [...], "request": {...}}). Secret-bearing '
-        "headers are never written.",
+        description=_wrap(
+            "Send each input to the server and write a fixture per request whose expectation is the observed "
+            "response. INPUT is a payload file (*.json is sent as JSON, other files as their bytes) or a "
+            '*.jsonl file with one request per line in fixture format ({"json": ...}, {"method": "GET", '
+            '"path": "/"}) or one case ({"name": ..., "tags": [...], "request": {...}}). Secret-bearing '
+            "headers are never written."
+        ),
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

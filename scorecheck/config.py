@@ -13,7 +13,9 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+
+from .checks import select_checks
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,6 +26,13 @@ DEFAULT_JUNIT_XML = "TEST-scorecheck.xml"
 DEFAULT_STARTUP_TIMEOUT = 60.0
 DEFAULT_REQUEST_TIMEOUT = 30.0
 FORMATS = ("text", "json")
+# The property phase: a fixed seed, so a CI run is reproducible and a failure can be replayed with --seed.
+DEFAULT_SEED = 42
+DEFAULT_MAX_EXAMPLES = 100
+DEFAULT_MAX_TIME = 30.0
+DEFAULT_SHRINK_TIME = 10.0
+DEFAULT_SAVE_FAILURES = ".scorecheck/failures"
+SEVERITIES = ("warning", "failure")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -52,8 +61,21 @@ class RunConfig:
     headers: Tuple[Tuple[str, str], ...] = ()  # may hold credentials: never print or report the values
     update: bool = False
     color: bool = True  # allowed at all (NO_COLOR unset); the console still requires a TTY
-    seed: Optional[int] = None
     pyproject: Optional[str] = None  # the file settings were read from
+    # the property phase (`run` only)
+    properties: bool = True
+    seed: Optional[int] = None  # None: DEFAULT_SEED (see `property_seed`)
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    max_time: float = DEFAULT_MAX_TIME  # seconds for the whole phase, shrinking included
+    shrink_time: float = DEFAULT_SHRINK_TIME  # seconds spent minimising failures, within max_time
+    checks: Tuple[str, ...] = ()  # empty: the default checks; "all": every check
+    exclude_checks: Tuple[str, ...] = ()
+    max_latency_ms: Optional[float] = None
+    save_failures: Optional[str] = DEFAULT_SAVE_FAILURES  # None: failures are not written
+    malformed_severity: str = "warning"  # how a 5xx answer to a malformed request counts
+    hypothesis_database: Optional[str] = (
+        None  # None: no example database (reproducibility comes from the seed)
+    )
     # `record` only
     inputs: Tuple[str, ...] = ()
     out_dir: Optional[str] = None
@@ -147,16 +169,25 @@ def _headers(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
     return tuple((name, _expand(text, key)) for name, text in pairs)
 
 
-def _choice(value: Any, key: str) -> str:
-    if value not in FORMATS:
-        raise ConfigError(f"[tool.scorecheck] {key}: must be one of {', '.join(FORMATS)}")
+def _choice(value: Any, key: str, choices: Sequence[str] = FORMATS) -> str:
+    if value not in choices:
+        raise ConfigError(f"[tool.scorecheck] {key}: must be one of {', '.join(choices)}")
     return str(value)
 
 
-def _seed(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"[tool.scorecheck] {key}: must be an integer")
+def _integer(value: Any, key: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"[tool.scorecheck] {key}: must be an integer of at least {minimum}")
     return value
+
+
+def _names(value: Any, key: str) -> Tuple[str, ...]:
+    """Check names, as a list or as one comma-separated string (the command-line form)."""
+    return split_names(_strings(value, key))
+
+
+def split_names(items: Sequence[str]) -> Tuple[str, ...]:
+    return tuple(name.strip() for item in items for name in item.split(",") if name.strip())
 
 
 _Convert = Callable[[Any, Path, str], Any]
@@ -177,7 +208,17 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "format": ("format", lambda v, b, k: _choice(v, k)),
     "target": ("target", lambda v, b, k: _strings(v, k)[0]),
     "headers": ("headers", lambda v, b, k: _headers(v, k)),
-    "seed": ("seed", lambda v, b, k: _seed(v, k)),
+    "properties": ("properties", lambda v, b, k: _flag(v, k)),
+    "seed": ("seed", lambda v, b, k: _integer(v, k, 0)),
+    "max-examples": ("max_examples", lambda v, b, k: _integer(v, k, 1)),
+    "max-time": ("max_time", lambda v, b, k: _number(v, k)),
+    "shrink-time": ("shrink_time", lambda v, b, k: _number(v, k)),
+    "checks": ("checks", lambda v, b, k: _names(v, k)),
+    "exclude-checks": ("exclude_checks", lambda v, b, k: _names(v, k)),
+    "max-latency-ms": ("max_latency_ms", lambda v, b, k: _number(v, k)),
+    "save-failures": ("save_failures", _path),
+    "malformed-severity": ("malformed_severity", lambda v, b, k: _choice(v, k, SEVERITIES)),
+    "hypothesis-database": ("hypothesis_database", _path),
 }
 
 
@@ -204,10 +245,8 @@ def parse_assignment(text: str, what: str) -> Tuple[str, str]:
 def parse_header(text: str) -> Tuple[str, str]:
     name, sep, value = text.partition(":")
     if not sep or not name.strip() or " " in name.strip():
-        # The value may be a credential: name only the header's name in the message.
-        raise ConfigError(
-            f"--header: expected 'Name: value', got a value without a header name ({name[:20]!r})"
-        )
+        # The text may be a credential: repeat none of it.
+        raise ConfigError("--header: expected 'Name: value' (the value given has no header name)")
     return name.strip(), value.strip()
 
 
@@ -240,7 +279,6 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "request_timeout": getattr(args, "request_timeout", None),
         "format": getattr(args, "format", None),
         "target": getattr(args, "target", None),
-        "seed": getattr(args, "seed", None),
         "out_dir": getattr(args, "out", None),
         "method": getattr(args, "method", None),
         "path": getattr(args, "path", None),
@@ -248,6 +286,7 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "server_args": tuple(getattr(args, "server_arg", None) or ()) or None,
         "keywords": tuple(getattr(args, "keyword", None) or ()) or None,
         "tags": tuple(getattr(args, "tag", None) or ()) or None,
+        **_property_values(args),
     }
     values.update({field: value for field, value in simple.items() if value is not None})
     for flag in ("exitfirst", "update", "force"):
@@ -259,6 +298,50 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
     values["headers"] = _merge_pairs(project.get("headers", ()), cli_headers, fold=True)
     values["verbosity"] = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
     return values
+
+
+def _property_values(args: argparse.Namespace) -> Dict[str, Any]:
+    """The property-phase flags given on the command line (None: not given)."""
+    return {
+        "properties": False if getattr(args, "no_properties", False) else None,
+        "seed": getattr(args, "seed", None),
+        "max_examples": getattr(args, "max_examples", None),
+        "max_time": getattr(args, "max_time", None),
+        "shrink_time": getattr(args, "shrink_time", None),
+        "checks": split_names(getattr(args, "checks", None) or ()) or None,
+        "exclude_checks": split_names(getattr(args, "exclude_checks", None) or ()) or None,
+        "max_latency_ms": getattr(args, "max_latency_ms", None),
+        "save_failures": getattr(args, "save_failures", None),
+        "malformed_severity": getattr(args, "malformed_severity", None),
+        "hypothesis_database": getattr(args, "hypothesis_database", None),
+    }
+
+
+def property_seed(config: RunConfig) -> Optional[int]:
+    """The seed the property phase uses, or None when the phase is off."""
+    if not config.properties:
+        return None
+    return DEFAULT_SEED if config.seed is None else config.seed
+
+
+def _validate_properties(config: RunConfig) -> None:
+    try:
+        select_checks(config.checks, config.exclude_checks)
+    except ValueError as exc:
+        raise ConfigError(f"--checks: {exc}") from exc
+    if config.max_examples < 1:
+        raise ConfigError("--max-examples: must be at least 1")
+    if config.seed is not None and config.seed < 0:
+        raise ConfigError("--seed: must be 0 or more")
+    if config.malformed_severity not in SEVERITIES:
+        raise ConfigError(f"--malformed-severity: must be one of {', '.join(SEVERITIES)}")
+    for name, value in (
+        ("--max-time", config.max_time),
+        ("--shrink-time", config.shrink_time),
+        ("--max-latency-ms", config.max_latency_ms),
+    ):
+        if value is not None and value <= 0:
+            raise ConfigError(f"{name}: must be greater than 0")
 
 
 def _validate(config: RunConfig) -> None:
@@ -283,6 +366,7 @@ def _validate(config: RunConfig) -> None:
     ):
         if value <= 0:
             raise ConfigError(f"{name}: must be greater than 0")
+    _validate_properties(config)
 
 
 def build_config(args: argparse.Namespace, cwd: Optional[Path] = None) -> RunConfig:
@@ -297,8 +381,3 @@ def build_config(args: argparse.Namespace, cwd: Optional[Path] = None) -> RunCon
     config = RunConfig(**values)
     _validate(config)
     return config
-
-
-def redacted_headers(config: RunConfig) -> List[str]:
-    """Header names only, for display: the values are credentials."""
-    return [f"{name}: ***" for name, _ in config.headers]

@@ -140,6 +140,10 @@ class ServerFailed:
     exit_code: Optional[int]
 
 
+# `kind` of a passed case that carries a warning: reported, but not failing the gate.
+WARNING_KIND = "Warning"
+
+
 @dataclass(frozen=True)
 class CaseFinished:
     suite: str  # "replay" or "property"

@@ -257,6 +257,8 @@ def _from_line(line: str, where: str, config: RunConfig) -> Dict[str, Any]:
 
 def _from_file(path: Path, out_dir: Path, config: RunConfig) -> Tuple[Dict[str, Any], Optional[Path]]:
     """A payload file: JSON files are sent as `json:`, anything else as a copied `body_file`."""
+    if not path.is_file():
+        raise RecordError([f"{path}: cannot read: no such file"])
     request: Dict[str, Any] = {"method": config.method, "path": config.path}
     copy: Optional[Path] = None
     if path.suffix.lower() == ".json":
@@ -295,6 +297,21 @@ class RecordPlan:
             path.unlink(missing_ok=True)
 
 
+def _jsonl_cases(path: Path, config: RunConfig, problems: List[str]) -> List[Dict[str, Any]]:
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            case = _from_line(line, f"{path}:{number}", config)
+        except RecordError as exc:
+            problems.extend(exc.problems)  # keep going: every bad line is reported at once
+            continue
+        case.setdefault("name", f"{path.stem}-{number}")
+        cases.append(case)
+    return cases
+
+
 def _inputs(config: RunConfig) -> List[Tuple[Dict[str, Any], Optional[Tuple[Path, Path]]]]:
     out_dir = Path(str(config.out_dir))
     found: List[Tuple[Dict[str, Any], Optional[Tuple[Path, Path]]]] = []
@@ -303,12 +320,7 @@ def _inputs(config: RunConfig) -> List[Tuple[Dict[str, Any], Optional[Tuple[Path
         path = Path(text)
         try:
             if path.suffix.lower() == ".jsonl":
-                lines = path.read_text(encoding="utf-8-sig").splitlines()
-                for number, line in enumerate(lines, 1):
-                    if line.strip():
-                        case = _from_line(line, f"{path}:{number}", config)
-                        case.setdefault("name", f"{path.stem}-{number}")
-                        found.append((case, None))
+                found.extend((case, None) for case in _jsonl_cases(path, config, problems))
             else:
                 case, copy = _from_file(path, out_dir, config)
                 found.append((case, (path, copy) if copy is not None else None))

@@ -16,13 +16,13 @@ import platform
 import shlex
 import time
 import traceback
-from dataclasses import dataclass
-from typing import Callable, ContextManager, Dict, Generator, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import ContextManager, Dict, Generator, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import __version__
 from .client import Client, RequestError, redact_url
 from .compare import compare, first_kind, format_mismatches, summary_line
-from .config import RunConfig
+from .config import RunConfig, property_seed
+from .context import Halt, Observer, Phase, RunContext, server_died
 from .exitcodes import ExitCode
 from .logs import exception_line, last_traceback, user_frame
 from .model import (
@@ -30,8 +30,6 @@ from .model import (
     CaseFinished,
     Event,
     FixtureError,
-    Mismatch,
-    Observation,
     RequestSpec,
     RunFinished,
     RunStarted,
@@ -40,36 +38,9 @@ from .model import (
     ServerStarted,
 )
 from .process import ServerProcess, ServerStartError
+from .properties import property_phase
 
 PRODUCT = "azmlinfsrv"
-LOG_TAIL = 200  # server lines attached to a ServerDied event
-# Called with every observed response; True means the expectation will be rewritten from it (--update,
-# record), so a mismatch no longer fails the case.
-Observer = Callable[[Case, Observation, Sequence[Mismatch]], bool]
-
-
-@dataclass(frozen=True)
-class Halt:
-    """Why the remaining cases are not run, and how they are reported."""
-
-    outcome: str  # "skipped" or "error"
-    kind: str
-    message: str
-
-
-@dataclass
-class RunContext:
-    """What every phase shares."""
-
-    config: RunConfig
-    cases: Sequence[Case]
-    client: Client
-    server: Optional[ServerProcess]
-    observer: Optional[Observer] = None
-    halted: Optional[Halt] = None
-
-
-Phase = Callable[[RunContext], Iterator[Event]]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -97,7 +68,7 @@ def _finished(case: Case, outcome: str, elapsed: float, **fields: str) -> CaseFi
 
 def _replay_case(ctx: RunContext, case: Case) -> Iterator[Event]:
     if ctx.server is not None and not ctx.server.alive:
-        yield from _server_died(ctx, ctx.server.exit_code)
+        yield from server_died(ctx, ctx.server.exit_code)
         yield not_run(case.name, _halt(ctx))
         return
     started = time.monotonic()
@@ -142,17 +113,10 @@ def _request_failed(ctx: RunContext, case: Case, err: RequestError, elapsed: flo
     if server is not None and code is not None:
         message = f"the server died during this request (exit code {code})"
         yield _finished(case, "error", elapsed, message=message, kind="ServerError", details=details, log=log)
-        yield from _server_died(ctx, code)
+        yield from server_died(ctx, code)
         return
     yield _finished(case, "error", elapsed, message=err.message, kind=err.kind, details=details, log=log)
     _after_failure(ctx)
-
-
-def _server_died(ctx: RunContext, code: Optional[int]) -> Iterator[Event]:
-    message = f"the server exited unexpectedly with code {code}"
-    lines = ctx.server.log_lines if ctx.server is not None else ()
-    ctx.halted = Halt("error", "ServerError", f"not run: {message}")
-    yield ServerDied(message=message, log="\n".join(lines[-LOG_TAIL:]), exit_code=code)
 
 
 def _halt(ctx: RunContext) -> Halt:
@@ -252,7 +216,7 @@ def _run_started(config: RunConfig, cases: Sequence[Case], base_url: str, versio
         entry_script=config.entry_script or "",
         base_url=redact_url(base_url),
         server_version=version or PRODUCT,
-        seed=config.seed,
+        seed=property_seed(config),
         planned=tuple(case.name for case in cases),
         properties=properties,
     )
@@ -332,7 +296,7 @@ class _Tally:
         return ExitCode.CHECK_FAILED if self.failed else ExitCode.OK
 
 
-DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase,)
+DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase)
 
 
 def run(

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import Optional
 
 import flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import SERVER_VERSION
+from .compat.aml_request import AMLRequest
 from .config import ServerConfig
 from .cors import CorsPolicy
-from .headers import RequestIds, apply_ids, resolve_ids
+from .headers import RequestIds, ServerHeaders, request_ids
 from .invoke import Invoker, json_response, message_response
 from .swagger import SwaggerDocuments
 from .telemetry import Telemetry, response_value, utc_now
 from .unified.entry_service import entry_blueprint
 
 logger = logging.getLogger("azmlinfsrv")
-LOGGED_PATHS = ("/score", "/swagger.json")
-_SLASHES = re.compile(r"/{2,}")
-
-WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def create_app(
@@ -34,12 +30,17 @@ def create_app(
     telemetry: Optional[Telemetry] = None,
 ) -> flask.Flask:
     app = flask.Flask("azmlinfsrv")
-    # Repeated slashes are merged without a redirect (see MergeSlashes), as upstream answers //score directly.
+    # @rawhttp scripts may check isinstance(request, AMLRequest), as they can upstream.
+    app.request_class = AMLRequest
+    # Repeated slashes are merged without a redirect (see headers.ServerHeaders), as upstream answers //score.
     app.url_map.merge_slashes = False
     _add_routes(app, invoker, swaggers)
     app.register_blueprint(entry_blueprint(invoker, config.scoring_timeout_ms))  # unified /health, /infer
-    _add_hooks(app, config, telemetry)
-    app.wsgi_app = MergeSlashes(app.wsgi_app)  # type: ignore[method-assign]
+    if telemetry is not None:
+        _add_telemetry(app, telemetry)
+    version = SERVER_VERSION if config.version_header else None
+    cors = CorsPolicy(config.cors_list) if config.cors_list else None
+    app.wsgi_app = ServerHeaders(app.wsgi_app, version, cors)  # type: ignore[method-assign]
     return app
 
 
@@ -74,41 +75,17 @@ def _add_routes(app: flask.Flask, invoker: Invoker, swaggers: SwaggerDocuments) 
         return response
 
 
-def _add_hooks(app: flask.Flask, config: ServerConfig, telemetry: Optional[Telemetry]) -> None:
-    version = SERVER_VERSION if config.version_header else None
-    cors = CorsPolicy(config.cors_list) if config.cors_list else None
-
+def _add_telemetry(app: flask.Flask, telemetry: Telemetry) -> None:
     @app.before_request
-    def start() -> Optional[flask.Response]:
+    def start() -> None:
         flask.g.started = time.perf_counter()
-        if telemetry is not None:
-            flask.g.started_at = utc_now()
-        ids = resolve_ids(flask.request.headers)
-        flask.g.ids = ids
-        if ids.error is not None:
-            return message_response(431, ids.error)
-        return None
+        flask.g.started_at = utc_now()
 
     @app.after_request
     def finish(response: flask.Response) -> flask.Response:
-        request = flask.request
-        ids: Optional[RequestIds] = flask.g.get("ids")
-        if ids is not None:
-            apply_ids(ids, response.headers, version)
-        if cors is not None:
-            cors.apply(request.method, request.path, request.headers, response.headers)
-        if request.path in LOGGED_PATHS:
-            _log_request(request, response)
-        if telemetry is not None and request.path != "/":
-            _send_telemetry(telemetry, request, response, ids)
+        if flask.request.path != "/":
+            _send_telemetry(telemetry, flask.request, response, request_ids(flask.request.environ))
         return response
-
-
-def _log_request(request: flask.Request, response: flask.Response) -> None:
-    elapsed = (time.perf_counter() - flask.g.get("started", time.perf_counter())) * 1000.0
-    length = "N/A" if response.is_streamed else str(response.calculate_content_length())
-    path = request.full_path if request.query_string else request.path
-    logger.info("%s %s %d %.3fms %s", request.method, path, response.status_code, elapsed, length)
 
 
 def _send_telemetry(
@@ -127,16 +104,3 @@ def _send_telemetry(
         ids=ids.as_telemetry() if ids is not None else {},
         body=body,
     )
-
-
-class MergeSlashes:
-    """Collapses repeated slashes in the path before routing, so `//score` is `/score` (no redirect)."""
-
-    def __init__(self, app: WSGIApp) -> None:
-        self._app = app
-
-    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if "//" in path:
-            environ["PATH_INFO"] = _SLASHES.sub("/", path)
-        return self._app(environ, start_response)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
-
-from werkzeug.datastructures import Headers
+from typing import Any, List, Optional, Tuple
 
 CORS_PATHS = ("/", "/score", "/swagger.json")
 
@@ -17,14 +15,15 @@ class CorsPolicy:
     def allowed(self, origin: Optional[str]) -> bool:
         return origin is not None and (self._any or origin.lower() in self._allowed)
 
-    def apply(self, method: str, path: str, request_headers: Headers, response_headers: Headers) -> None:
+    def headers(self, method: str, path: str, request_headers: Any) -> List[Tuple[str, str]]:
+        """The CORS headers for this request (none for other origins or paths); `request_headers` has `.get`."""
         origin = request_headers.get("Origin")
         if path not in CORS_PATHS or not self.allowed(origin):
-            return
-        response_headers["Access-Control-Allow-Origin"] = str(origin)
-        response_headers.add("Vary", "Origin")
+            return []
+        result = [("Access-Control-Allow-Origin", str(origin)), ("Vary", "Origin")]
         if method == "OPTIONS":
-            response_headers["Access-Control-Allow-Methods"] = "GET, POST"
+            result.append(("Access-Control-Allow-Methods", "GET, POST"))
             requested = request_headers.get("Access-Control-Request-Headers")
             if requested:
-                response_headers["Access-Control-Allow-Headers"] = requested
+                result.append(("Access-Control-Allow-Headers", requested))
+        return result

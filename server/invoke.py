@@ -16,6 +16,7 @@ import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .entry import HEADERS_PARAM, EntryScript, format_chained
+from .headers import request_ids
 from .modes import InputError, run_kwargs
 from .scoring import Scorer, ScoringTimeout, WorkerStuck
 from .telemetry import Telemetry
@@ -98,16 +99,23 @@ class Invoker:
             self._report(exc)
             return message_response(500, SCRIPT_ERROR, failed=True)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
+        if self._telemetry is not None:
+            self._telemetry.model_data(self._ids(), kwargs.get(self._entry.data_param), result)
         response = to_response(result)
-        if response.headers.get(FAILED_HEADER) is None:
-            response.headers[FAILED_HEADER] = "True" if _failed(response) else "False"
-            response.headers[EXEC_MS_HEADER] = f"{elapsed_ms:.3f}"
+        if FAILED_HEADER not in response.headers:
+            # add, not set: to_response removed any copy of these, and set() rescans the whole header list.
+            response.headers.add(FAILED_HEADER, "True" if _failed(response) else "False")
+            response.headers.add(EXEC_MS_HEADER, f"{elapsed_ms:.3f}")
         return response
 
     def _report(self, exc: BaseException) -> None:
         if self._telemetry is not None:
-            ids = flask.g.get("ids")
-            self._telemetry.exception(exc, ids.as_telemetry() if ids is not None else {})
+            self._telemetry.exception(exc, self._ids())
+
+    @staticmethod
+    def _ids() -> Dict[str, str]:
+        ids = request_ids(flask.request.environ)
+        return ids.as_telemetry() if ids is not None else {}
 
     def options(self) -> flask.Response:
         response = flask.Response(b"", status=200, content_type="text/html; charset=utf-8")
@@ -131,6 +139,7 @@ def to_response(result: Any) -> WerkzeugResponse:
         logger.info("run() output is HTTP Response")
         # The server owns these headers; a script's own values would give duplicate lines.
         result.headers.pop(FAILED_HEADER, None)
+        result.headers.pop(EXEC_MS_HEADER, None)
         return result
     body = _serialise(result)
     if body is None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any, Mapping, Optional
 
 LOG_FORMAT = "%(asctime)s %(levelname).1s [%(process)d] %(name)s - %(message)s"
+# Attributes of access-log records, for formatters that add them (the unified API's access.log).
+ACCESS_LATENCY_MS = "access_latency_ms"
+ACCESS_REQUEST_ID = "access_request_id"
 
 
 class AMLLogFormatter(logging.Formatter):
@@ -13,8 +17,11 @@ class AMLLogFormatter(logging.Formatter):
 
     converter = time.gmtime  # type: ignore[assignment]
 
-    def __init__(self, fmt: str = LOG_FORMAT, datefmt: str | None = None) -> None:
-        super().__init__(fmt=fmt, datefmt=datefmt)
+    def __init__(
+        self, fmt: str | None = LOG_FORMAT, datefmt: str | None = None, *args: Any, **kwargs: Any
+    ) -> None:
+        # dictConfig's "class" form passes style/validate/defaults too.
+        super().__init__(fmt or LOG_FORMAT, datefmt, *args, **kwargs)
 
 
 class RootAccessFilter(logging.Filter):
@@ -22,3 +29,44 @@ class RootAccessFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "GET / HTTP/1.1" not in record.getMessage()
+
+
+class _AccessClock:
+    """The access log's `[21/Nov/2026:04:59:11 +0000]` stamp, made once a second."""
+
+    def __init__(self, utc: bool) -> None:
+        self._convert = time.gmtime if utc else time.localtime
+        self._second = -1
+        self._stamp = ""
+
+    def stamp(self) -> str:
+        second = int(time.time())
+        if second != self._second:
+            self._stamp = time.strftime("[%d/%b/%Y:%H:%M:%S %z]", self._convert(second))
+            self._second = second
+        return self._stamp
+
+
+# Local time, as gunicorn writes it (upstream parity); UTC for fastml, whose contract says so.
+_CLOCKS = {False: _AccessClock(utc=False), True: _AccessClock(utc=True)}
+
+
+def access_line(environ: Mapping[str, Any], status: str, length: str, utc: bool = False) -> str:
+    """One combined-format access line (gunicorn's default access format), built without gunicorn's atom dict."""
+    target = environ.get("RAW_URI")
+    if target is None:
+        query = environ.get("QUERY_STRING")
+        target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+    return (
+        f"{environ.get('REMOTE_ADDR', '-')} - - {_CLOCKS[utc].stamp()} "
+        f'"{environ.get("REQUEST_METHOD", "-")} {target} {environ.get("SERVER_PROTOCOL", "HTTP/1.1")}" '
+        f'{status} {length} "{environ.get("HTTP_REFERER", "-")}" "{environ.get("HTTP_USER_AGENT", "-")}"'
+    )
+
+
+def log_fast(logger: logging.Logger, message: str, extra: Optional[Mapping[str, Any]] = None) -> None:
+    """An INFO line without findCaller's stack walk, for lines written on every request."""
+    if logger.isEnabledFor(logging.INFO):
+        logger.handle(
+            logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None, extra=extra)
+        )

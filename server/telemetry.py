@@ -98,6 +98,22 @@ class Telemetry:
         }
         self._emit("exception", attributes, exc)
 
+    def model_data(self, ids: Dict[str, str], input_value: Any, prediction: Any) -> None:
+        """The model-data record, when AML_MDC_STORAGE_ENABLED is on."""
+        if not self._config.mdc_storage_enabled:
+            return
+        attributes = {
+            "Container Id": self._config.hostname,
+            "Request Id": ids.get("request_id", ""),
+            "Client Request Id": ids.get("client_request_id", ""),
+            "Workspace Name": self._config.workspace_name,
+            "Service Name": self._config.service_name,
+            "Models": model_ids(self._config.model_dir),
+            "Input": _as_text(input_value),
+            "Prediction": _as_text(prediction),
+        }
+        self._emit("model_data_collection", attributes, None)
+
     def _emit(self, name: str, attributes: Dict[str, Any], exc: Optional[BaseException]) -> None:
         try:
             from opentelemetry.trace import SpanKind
@@ -115,6 +131,15 @@ class Telemetry:
             self._provider.force_flush(FLUSH_TIMEOUT_MS)
         except Exception as error:
             logger.warning("Could not flush telemetry: %s", error)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return NOT_SERIALISABLE
 
 
 def start_telemetry(config: ServerConfig) -> Optional[Telemetry]:

@@ -18,7 +18,7 @@ from .config import ServerConfig
 from .entry import EntryScript, call_init, load_entry, prepare_sys_path, warn_shadowed
 from .invoke import Invoker
 from .logs import PrintCapture
-from .scoring import Scorer
+from .scoring import BUSY_FOR_EXTENSION, Scorer
 from .swagger import SwaggerDocuments, SwaggerSettings, build_swaggers
 from .telemetry import Telemetry
 
@@ -37,8 +37,10 @@ def load_worker(config: ServerConfig, telemetry: Optional[Telemetry]) -> flask.F
     call_init(entry, config.model_dir)
     swaggers = _swaggers(config, entry)
     logger.info("Scoring timeout is set to %d", config.scoring_timeout_ms)
-    invoker = Invoker(entry, Scorer(), config.scoring_timeout_ms, config.worker_timeout, telemetry)
+    scorer = Scorer()
+    invoker = Invoker(entry, scorer, config.scoring_timeout_ms, config.worker_timeout, telemetry)
     app = create_app(config, invoker, swaggers, telemetry)
+    app.extensions[BUSY_FOR_EXTENSION] = scorer.busy_for
     logger.info("Worker with pid %d ready for serving traffic", os.getpid())
     return app
 

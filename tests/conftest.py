@@ -14,19 +14,22 @@ if _TESTS_DIR not in sys.path:
 
 # Modules whose tests share module- or session-scoped server processes: under `-n N` (xdist's default
 # `load` distribution) each goes to one worker as a whole, so a shared server starts once, not per worker.
+# test_conformance_process.py starts a server per test, so its tests are better spread over the workers.
 _GROUPED_MODULES = "tests/server/test_conformance_"
+_SPREAD_MODULES = frozenset({"tests/server/test_conformance_process.py"})
 
 
 def _scope_of(nodeid: str) -> str:
     module = nodeid.split("::", 1)[0]
-    return module if module.startswith(_GROUPED_MODULES) else nodeid
+    grouped = module.startswith(_GROUPED_MODULES) and module not in _SPREAD_MODULES
+    return module if grouped else nodeid
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getvalue("dist") != "load":
         return None
-    from xdist.scheduler import LoadScopeScheduling
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
     class _ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:

@@ -59,10 +59,12 @@ class ForeignCpu:
     """Measures, around a block, the share of all cores used by processes other than ours.
 
     "Ours" is the server tree (``pids``) and the children this process reaped meanwhile (wrk).
+    ``tree_cpu_s`` is the CPU time (user + system) the server tree used meanwhile.
     """
 
     pids: tuple[int, ...]
     share: float = 0.0
+    tree_cpu_s: float = 0.0
 
     def __enter__(self) -> ForeignCpu:
         self._start = (_stat_busy_total(), _tree_ticks(self.pids), _children_ticks())
@@ -71,5 +73,7 @@ class ForeignCpu:
     def __exit__(self, *_exc: object) -> None:
         (busy0, total0), tree0, kids0 = self._start
         busy1, total1 = _stat_busy_total()
-        mine = (_tree_ticks(self.pids) - tree0) + (_children_ticks() - kids0)
+        tree = _tree_ticks(self.pids) - tree0
+        mine = tree + (_children_ticks() - kids0)
+        self.tree_cpu_s = tree / _TICKS
         self.share = max(0.0, (busy1 - busy0) - mine) / max(1, total1 - total0)

@@ -63,6 +63,7 @@ class ServerResult:
     after_load: list[TreeMemory] = field(default_factory=list)
     loads: dict[int, list[WrkResult]] = field(default_factory=dict)
     background: list[float] = field(default_factory=list)
+    cpu_us_per_req: dict[int, list[float]] = field(default_factory=dict)
     score_response: str = ""
 
     def load_median(self, conns: int, pick: Callable[[WrkResult], float]) -> float | None:
@@ -89,6 +90,7 @@ class ServerResult:
             "after_load_memory": [_mem_dict(m) for m in self.after_load],
             "loads": {str(c): [r.as_dict() for r in rs] for c, rs in self.loads.items()},
             "background_cpu_share_during_wrk": self.background,
+            "server_cpu_us_per_request": {str(c): v for c, v in self.cpu_us_per_req.items()},
             "score_response": self.score_response,
         }
 
@@ -133,6 +135,8 @@ def _measured_wrk(settings: Settings, url: str, conns: int, server: Server, resu
         run = _wrk(settings, url, conns, settings.duration_s)
     result.loads.setdefault(conns, []).append(run)
     result.background.append(foreign.share)
+    per_req = foreign.tree_cpu_s * 1e6 / run.requests if run.requests else 0.0
+    result.cpu_us_per_req.setdefault(conns, []).append(per_req)
 
 
 def measure_load(spec: ServerSpec, settings: Settings, result: ServerResult, tag: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,6 +54,14 @@ def _errors(conns: int) -> Getter:
     return lambda r: r.load_median(conns, lambda w: float(w.error_count))
 
 
+def _cpu_per_req(conns: int) -> Getter:
+    return lambda r: _median_or_none(r.cpu_us_per_req.get(conns, []))
+
+
+def _median_or_none(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
 def _startup_ms(r: ServerResult) -> float | None:
     median = r.startup_median_s
     return median * 1000 if median is not None else None
@@ -75,20 +84,29 @@ def _background_pct(r: ServerResult) -> float | None:
 
 
 def metrics(connections: Sequence[int]) -> list[Metric]:
-    """The rows of the report; those with targets come first."""
+    """The rows of the report: those with targets first, then figures for information."""
     rows = [Metric(f"throughput c={c}", "req/s", True, _rps(c), 1.8, 0.9, 0) for c in connections]
     rows += [Metric(f"p99 latency c={c}", "ms", False, _p99_ms(c), 1.0, None, 2) for c in connections]
     rows += [
         Metric("launch to first 200", "ms", False, _startup_ms, 0.4, None, 0),
         Metric("idle RSS (tree)", "MB", False, _idle_rss, 0.6, None, 1),
-        Metric("idle PSS (tree, info)", "MB", False, _idle_pss, None, None, 1),
-        Metric("RSS after load (info)", "MB", False, _load_rss, None, None, 1),
     ]
-    rows += [
-        Metric(f"wrk errors c={c} (info)", "", False, _errors(c), None, None, 0, ratios=False)
+    return rows + _info_metrics(connections)
+
+
+def _info_metrics(connections: Sequence[int]) -> list[Metric]:
+    rows = [
+        Metric(f"server CPU/request c={c} (info)", "us", False, _cpu_per_req(c), digits=0)
         for c in connections
     ]
-    rows.append(Metric("max background CPU (info)", "%", False, _background_pct, None, None, 1, ratios=False))
+    rows += [
+        Metric("idle PSS (tree, info)", "MB", False, _idle_pss),
+        Metric("RSS after load (info)", "MB", False, _load_rss),
+    ]
+    rows += [
+        Metric(f"wrk errors c={c} (info)", "", False, _errors(c), digits=0, ratios=False) for c in connections
+    ]
+    rows.append(Metric("max background CPU (info)", "%", False, _background_pct, ratios=False))
     return rows
 
 

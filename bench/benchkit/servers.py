@@ -103,3 +103,12 @@ def gunicorn_flags(gunicorn: Path) -> tuple[str, ...]:
         return ()
     out = subprocess.run([str(gunicorn), "--help"], capture_output=True, text=True, timeout=30, check=False)
     return ("--no-control-socket",) if "--no-control-socket" in out.stdout else ()
+
+
+def ours_threads(python: Path) -> int | None:
+    """Threads per gunicorn worker in ours (``THREADS_PER_WORKER``), None if it cannot be read."""
+    if not python.exists():
+        return None
+    code = "from azmlinfsrv.runners.gunicorn_runner import THREADS_PER_WORKER as t; print(int(t))"
+    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    return int(out.stdout) if out.returncode == 0 and out.stdout.strip().isdigit() else None

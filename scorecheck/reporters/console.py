@@ -11,7 +11,16 @@ import sys
 from typing import Dict, List, Optional, TextIO
 
 from ..logs import last_traceback
-from ..model import CaseFinished, Event, RunFinished, RunStarted, ServerDied, ServerFailed, ServerStarted
+from ..model import (
+    WARNING_KIND,
+    CaseFinished,
+    Event,
+    RunFinished,
+    RunStarted,
+    ServerDied,
+    ServerFailed,
+    ServerStarted,
+)
 
 OUTCOMES = ("passed", "failed", "error", "skipped")
 _SYMBOL = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
@@ -81,6 +90,8 @@ class ConsoleReporter:
         script = event.entry_script or "(no script)"
         self._line(self._paint(f"scorecheck: {script} against {event.base_url}", "bold"))
         self._line(f"{self._planned} cases planned; server {event.server_version}")
+        if event.seed is not None:
+            self._line(f"property phase after the replay: seed {event.seed} (change it with --seed)")
 
     def _on_server_failed(self, event: ServerFailed) -> None:
         self._line(self._paint(f"SERVER FAILED TO START: {event.message}", "error"))
@@ -99,7 +110,7 @@ class ConsoleReporter:
         self._done += 1
         if self.verbosity > 0:
             label = self._paint(event.outcome.upper().ljust(7), event.outcome)
-            reason = f"  {event.message}" if event.message and event.outcome != "passed" else ""
+            reason = f"  {event.message}" if event.message else ""
             self._line(f"{label} {event.name} ({event.elapsed_s * 1000:.0f} ms){reason}")
         elif self.verbosity == 0:
             self._progress(event.outcome)
@@ -137,14 +148,17 @@ class ConsoleReporter:
 
     def _table(self) -> None:
         """A line per case that did not pass (skipped ones only with -v), then the counts."""
-        shown = [c for c in self._cases if c.outcome in ("failed", "error")]
+        shown = [c for c in self._cases if c.outcome in ("failed", "error") or _warned(c)]
         if self.verbosity > 0:
             shown += [c for c in self._cases if c.outcome == "skipped"]
         if shown:
             width = min(max(len(c.name) for c in shown), 50)
             self._line()
             for case in shown:
-                label = self._paint(case.outcome.upper().ljust(7), case.outcome)
+                word, style = (
+                    ("WARNING", "skipped") if _warned(case) else (case.outcome.upper(), case.outcome)
+                )
+                label = self._paint(word.ljust(7), style)
                 self._line(f"{label} {case.name.ljust(width)}  {case.message}")
         counts = self._counts()
         self._line()
@@ -170,6 +184,11 @@ class ConsoleReporter:
     def close(self) -> None:
         self._end_progress()
         self.stream.flush()
+
+
+def _warned(case: CaseFinished) -> bool:
+    """A passed case carrying a warning (the property phase's severity below failure)."""
+    return case.outcome == "passed" and case.kind == WARNING_KIND
 
 
 def _isatty(stream: TextIO) -> bool:

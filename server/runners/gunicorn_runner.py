@@ -1,7 +1,7 @@
 """gunicorn through its BaseApplication: the user's init() runs in load(), once per worker after the fork.
 
-Workers use the threaded worker class so that GET / and /swagger.json answer while a long run() is busy;
-run() itself stays serial per worker (see scoring.py).
+Workers use our ThreadedSyncWorker (sync_threads.py): gunicorn's sync worker, which serves and scores on its main
+thread as upstream does, plus threads that answer while it is busy, so GET / never waits behind a long run().
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from ..config import ServerConfig
+from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID, access_line, log_fast
 from .boot import EXIT_BOOT_FAILURE, boot
 
 GRACEFUL_TIMEOUT_S = 30
-THREADS_PER_WORKER = 4
 
 
 class _AzmlLogger(Logger):  # type: ignore[misc]
@@ -30,9 +30,22 @@ class _AzmlLogger(Logger):  # type: ignore[misc]
         self.error_log.setLevel(logging.INFO)
         self.access_log.setLevel(logging.INFO)
 
+    utc_access_times = False
+
+    def access(self, resp: Any, req: Any, environ: Dict[str, Any], request_time: Any) -> None:
+        # Same line as gunicorn's default format; gunicorn's own version builds ~20 fields per request.
+        status = str(resp.status).split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        line = access_line(environ, status, "-" if sent is None else str(sent), self.utc_access_times)
+        extra = {
+            ACCESS_LATENCY_MS: request_time.total_seconds() * 1000.0,
+            ACCESS_REQUEST_ID: next((v for k, v in resp.headers if k.lower() == "x-request-id"), "-"),
+        }
+        log_fast(self.access_log, line, extra)
+
 
 class LoadingApplication(BaseApplication):  # type: ignore[misc]
-    """gunicorn with these options, serving what `load()` returns in each worker (also used by `fastml server`)."""
+    """gunicorn with these options, serving what `load` returns in each worker (also `fastml server`)."""
 
     def __init__(self, options: Dict[str, Any], load: Callable[[], Any]) -> None:
         self._options = options
@@ -68,8 +81,7 @@ def gunicorn_options(config: ServerConfig) -> Dict[str, Any]:
     return {
         "bind": binds,
         "workers": config.worker_count,
-        "worker_class": "gthread",
-        "threads": THREADS_PER_WORKER,
+        "worker_class": "azmlinfsrv.runners.sync_threads.ThreadedSyncWorker",
         "timeout": config.worker_timeout,
         "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "preload_app": config.worker_preload,

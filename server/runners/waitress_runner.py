@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
 from types import FrameType
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ..config import ServerConfig
+from ..log_format import access_line, log_fast
 from .boot import EXIT_BOOT_FAILURE, boot
 
 MIN_THREADS = 4
@@ -36,39 +36,35 @@ class AccessLog:
     @staticmethod
     def _log(environ: Dict[str, Any], seen: List[str]) -> None:
         status, length = [*seen, "-", "-"][:2]
-        query = environ.get("QUERY_STRING")
-        target = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
-        request_line = (
-            f"{environ.get('REQUEST_METHOD', '-')} {target} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
-        )
-        stamp = time.strftime("[%d/%b/%Y:%H:%M:%S +0000]", time.gmtime())
-        access_log.info(
-            '%s - - %s "%s" %s %s "%s" "%s"',
-            environ.get("REMOTE_ADDR", "-"),
-            stamp,
-            request_line,
-            status,
-            length,
-            environ.get("HTTP_REFERER", "-"),
-            environ.get("HTTP_USER_AGENT", "-"),
-        )
+        log_fast(access_log, access_line(environ, status, length))
+
+
+class _BootedApp:
+    """Holds the app once init() has run: the socket is bound first, so early connections wait (contract §5)."""
+
+    app: Optional[Callable[..., Iterable[bytes]]] = None
+
+    def __call__(self, environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        assert self.app is not None, "requests are served only after boot"
+        return self.app(environ, start_response)
 
 
 def serve_waitress(config: ServerConfig) -> int:
     import waitress
 
-    app = boot(config)
-    if app is None:
-        return EXIT_BOOT_FAILURE
     listen = [f"{config.host}:{config.port}"]
     if config.health_enabled and config.health_port != config.port:
         listen.append(f"{config.host}:{config.health_port}")
+    booted = _BootedApp()
     # At least a few threads, so GET / answers while run() (serial, see scoring.py) is busy.
     server = waitress.create_server(
-        AccessLog(app), listen=" ".join(listen), threads=max(MIN_THREADS, config.worker_count)
+        AccessLog(booted), listen=" ".join(listen), threads=max(MIN_THREADS, config.worker_count)
     )
-    _stop_on_sigterm(server)
     try:
+        booted.app = boot(config)
+        if booted.app is None:
+            return EXIT_BOOT_FAILURE
+        _stop_on_sigterm(server)
         server.run()
     except KeyboardInterrupt:
         pass

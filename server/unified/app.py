@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Optional
+from typing import Any, Optional
 
 import flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -25,8 +25,13 @@ def resolve_request_id(sent: Optional[str]) -> str:
     return str(uuid.uuid4())
 
 
+class _FastmlFlask(flask.Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        """Left to the error handler, which logs the traceback once, with the request id."""
+
+
 def create_fastml_app(services: ServiceSet) -> flask.Flask:
-    app = flask.Flask("fastml")
+    app = _FastmlFlask("fastml")
     # `//infer` and `/infer/` are unknown paths (404), never redirects.
     app.url_map.merge_slashes = False
     app.register_blueprint(unified_blueprint(services, _request_id))
@@ -61,14 +66,20 @@ def _failure(exc: HTTPException, services: ServiceSet) -> Failure:
     request = flask.request
     if isinstance(exc, MethodNotAllowed):
         allowed = ", ".join(sorted(exc.valid_methods or ()))
-        return Failure(405, "MethodNotAllowed", f"The method {request.method} is not allowed for {request.path}.",
-                       {"Allow": allowed} if allowed else None)
+        return Failure(
+            405,
+            "MethodNotAllowed",
+            f"The method {request.method} is not allowed for {request.path}.",
+            {"Allow": allowed} if allowed else None,
+        )
     if exc.code == 404:
         endpoints = ", ".join(f"/infer/{name}" for name in services.names)
         message = f"No route for {request.method} {request.path}. Routes: /health, /infer, {endpoints}"
         return Failure(404, "NotFound", message)
     original = getattr(exc, "original_exception", None)
-    message = "Internal server error; see error-access.log" if original is not None else (exc.description or "")
+    message = (
+        "Internal server error; see error-access.log" if original is not None else (exc.description or "")
+    )
     failure = Failure(exc.code or 500, type(exc).__name__, message)
     failure.__cause__ = original
     return failure

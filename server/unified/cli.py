@@ -40,7 +40,9 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fastml", description="Algorithm model service engine (fastml-engine).")
+    parser = argparse.ArgumentParser(
+        prog="fastml", description="Algorithm model service engine (fastml-engine)."
+    )
     parser.add_argument("--version", action="version", version=f"fastml, version {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     server = commands.add_parser(
@@ -52,13 +54,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = server.add_argument
     add("--help", action="help", help="show this help message and exit")
-    add("--service-path", default=".", type=_directory, help="the service folder (default: current directory)")
+    add(
+        "--service-path", default=".", type=_directory, help="the service folder (default: current directory)"
+    )
     add("--model-path", help="the model folder, exported as MODEL_PATH (default: <service-path>/model)")
     add("-h", "--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1)")
     add("-p", "--port", default=5000, type=_port, help="the TCP port (default 5000)")
-    add("-w", "--workers", default=1, type=_positive, help="worker processes, each loading every service (default 1)")
+    add(
+        "-w",
+        "--workers",
+        default=1,
+        type=_positive,
+        help="worker processes, each loading every service (default 1)",
+    )
     add("--threads", default=1, type=_positive, help="concurrent inferences per worker (default 1)")
-    add("-t", "--timeout", default=30.0, type=_seconds, help="seconds allowed per inference; 0 disables (default 30)")
+    add(
+        "-t",
+        "--timeout",
+        default=30.0,
+        type=_seconds,
+        help="seconds allowed per inference; 0 disables (default 30)",
+    )
     return parser
 
 

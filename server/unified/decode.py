@@ -44,7 +44,11 @@ def _check_charset(charset: Optional[str]) -> None:
     if charset is None:
         return
     try:
-        b"".decode(charset)  # LookupError for unknown names and for codecs that are not text encodings
+        # One real byte, as decoding b"" skips the codec lookup. LookupError: an unknown name, or a codec that
+        # is not a text encoding (base64, rot13); a UnicodeError only means this byte alone is not valid text.
+        b"a".decode(charset)
+    except UnicodeError:
+        pass
     except LookupError:
         raise UnsupportedMediaType(f"Unknown charset '{charset}' in the Content-Type.") from None
 
@@ -60,7 +64,9 @@ def _text(body: bytes, charset: Optional[str]) -> str:
 def _form(request: flask.Request, media: MediaType, legacy: bool) -> Decoded:
     try:
         if media.mimetype == MULTIPART:
-            pairs = forms.parse_multipart(request.stream, media.options.get("boundary"), request.content_length)
+            pairs = forms.parse_multipart(
+                request.stream, media.options.get("boundary"), request.content_length
+            )
         else:
             pairs = forms.parse_urlencoded(request.get_data(cache=False), media.charset)
     except forms.FormError as exc:

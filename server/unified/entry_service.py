@@ -12,6 +12,7 @@ from typing import Any
 
 import flask
 
+from ..headers import request_ids
 from ..invoke import Invoker
 from ..scoring import ScoringTimeout, WorkerStuck
 from .routes import unified_blueprint
@@ -34,7 +35,9 @@ class EntryScriptService:
         try:
             return self._invoker.call_run(input_data, headers)
         except ScoringTimeout:
-            raise InferenceTimeout(f"Inference exceeded the {self._timeout_ms} ms timeout (SCORING_TIMEOUT_MS)") from None
+            raise InferenceTimeout(
+                f"Inference exceeded the {self._timeout_ms} ms timeout (SCORING_TIMEOUT_MS)"
+            ) from None
         except WorkerStuck:
             raise InferenceTimeout("An earlier run() that exceeded its timeout is still running") from None
 
@@ -51,6 +54,6 @@ def entry_blueprint(invoker: Invoker, timeout_ms: int) -> flask.Blueprint:
 
 
 def _azml_request_id() -> str:
-    ids = flask.g.get("ids")
-    request_id = getattr(ids, "request_id", None)
+    ids = request_ids(flask.request.environ)
+    request_id = ids.request_id if ids is not None else None
     return request_id if isinstance(request_id, str) else str(uuid.uuid4())

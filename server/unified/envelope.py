@@ -20,7 +20,7 @@ JSON = "json"
 
 
 class Failure(Exception):
-    """A request that ends in an error envelope: HTTP status, `error_type` and the message sent to the client."""
+    """A request ending in an error envelope: HTTP status, `error_type` and the message for the client."""
 
     def __init__(
         self, status: int, error_type: str, message: str, headers: Optional[Dict[str, str]] = None
@@ -92,7 +92,9 @@ def file_metadata(upload: FileStorage) -> Dict[str, Any]:
         size = stream.seek(0, 2)
         stream.seek(position)
     except (OSError, ValueError) as exc:
-        raise SerializationError(f"Cannot read the size of the uploaded file '{upload.filename}': {exc}") from exc
+        raise SerializationError(
+            f"Cannot read the size of the uploaded file '{upload.filename}': {exc}"
+        ) from exc
     return {"filename": upload.filename, "content_type": upload.content_type, "size": size}
 
 

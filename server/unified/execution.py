@@ -1,8 +1,8 @@
 """Where `fastml server` runs `infer`: at most `--threads` calls at once per worker, each under `--timeout`.
 
-Each slot is one of azmlinfsrv's serial Scorers (scoring.py), which enforces a deadline from any thread; a call
-takes a free slot and gives it back. So `--threads 1` means one inference at a time, as in the contract, while
-the request threads stay free to answer `/health`.
+Each slot is one of azmlinfsrv's serial Scorers (scoring.py), which enforces a deadline from any thread; a
+call takes a free slot and gives it back. So `--threads 1` means one inference at a time, as in the contract,
+while the request threads stay free to answer `/health`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ..scoring import Scorer, ScoringTimeout, WorkerStuck
 from .services import InferenceTimeout
 
-# Stands for "no deadline" (--timeout 0): far away, yet below what thread waits accept (threading.TIMEOUT_MAX).
+# Stands for "no deadline" (--timeout 0): far away, yet below what thread waits accept (TIMEOUT_MAX).
 NO_DEADLINE_S = 10 * 365 * 24 * 3600.0
 
 

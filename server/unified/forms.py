@@ -58,8 +58,11 @@ def parse_multipart(stream: IO[bytes], boundary: Optional[str], content_length: 
         fields, files = parser.parse(stream, boundary.encode("ascii"), content_length)
     except (ValueError, UnicodeError) as exc:
         raise FormError(f"Malformed multipart body: {exc}") from exc
-    texts, uploads = iter(cast(_PairList, fields).pairs), iter(cast(_PairList, files).pairs)
-    return [next(uploads) if is_file else next(texts) for is_file in parser.kinds]
+    texts, uploads = cast(_PairList, fields).pairs, cast(_PairList, files).pairs
+    if parser.kinds.count(False) != len(texts) or parser.kinds.count(True) != len(uploads):
+        return texts + uploads  # a werkzeug release that calls the hooks differently: text parts first
+    next_text, next_upload = iter(texts), iter(uploads)
+    return [next(next_upload) if is_file else next(next_text) for is_file in parser.kinds]
 
 
 def parse_urlencoded(body: bytes, charset: Optional[str]) -> Pairs:
@@ -88,7 +91,7 @@ def to_dict(pairs: Pairs) -> Dict[str, Any]:
 
 
 def to_legacy_dict(pairs: Pairs) -> Dict[str, Any]:
-    """fastml-engine 1.0.7's shape: a text field -> its first value; a file field -> {filename: file object}."""
+    """fastml-engine 1.0.7's shape: a text field -> its first value; a file field -> {filename: file}."""
     result: Dict[str, Any] = {}
     for name, value in pairs:
         if isinstance(value, FileStorage):

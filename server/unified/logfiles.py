@@ -1,4 +1,4 @@
-"""The three log files (contract §6): access.log, error-access.log and app.log, rotated safely across processes.
+"""The three log files (contract §6): access.log, error-access.log, app.log, rotated safely across processes.
 
 Every process (gunicorn's master and each worker) writes the files itself, synchronously, holding an exclusive
 `flock` on one lock file in the log folder for each line. Under that lock a writer first checks that its open
@@ -17,7 +17,9 @@ import os
 import sys
 import time
 from contextvars import ContextVar
-from typing import Iterator, Mapping, Optional
+from typing import Iterator, Optional
+
+from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID
 
 if sys.platform != "win32":
     import fcntl
@@ -108,9 +110,17 @@ class AppFormatter(_RequestFormatter):
     """fastml-engine 1.0.7's app.log layout: time, level, pid, thread, module, function, [line], message."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "%(asctime)s\t%(levelname)s\t%(process)d\t%(thread)d\t%(module)s\t%(funcName)s\t[%(lineno)d]\t%(message)s"
+        fields = (
+            "%(asctime)s",
+            "%(levelname)s",
+            "%(process)d",
+            "%(thread)d",
+            "%(module)s",
+            "%(funcName)s",
+            "[%(lineno)d]",
+            "%(message)s",
         )
+        super().__init__("\t".join(fields))
 
 
 class ErrorFormatter(_RequestFormatter):
@@ -121,15 +131,12 @@ class ErrorFormatter(_RequestFormatter):
 
 
 class AccessFormatter(logging.Formatter):
-    """gunicorn's combined line, then the latency in ms (receipt to last byte) and the response's request id."""
+    """gunicorn's combined line, the latency in ms (receipt to last byte) and the response's request id."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = record.getMessage()
-        atoms = record.args if isinstance(record.args, Mapping) else {}
-        micros = atoms.get("D")
-        latency = f"{int(micros) / 1000:.3f}ms" if isinstance(micros, int) else "-"
-        request_id = atoms.get("{x-request-id}o") or "-"
-        return f"{line} {latency} {request_id}"
+        millis = getattr(record, ACCESS_LATENCY_MS, None)
+        latency = f"{millis:.3f}ms" if isinstance(millis, float) else "-"
+        return f"{record.getMessage()} {latency} {getattr(record, ACCESS_REQUEST_ID, None) or '-'}"
 
 
 class ErrorLogFilter(logging.Filter):
@@ -140,7 +147,7 @@ class ErrorLogFilter(logging.Filter):
 
 
 def attach_log_files(log_dir: str, max_bytes: int = MAX_BYTES, backups: int = BACKUPS) -> str:
-    """Create `log_dir` if needed and add the three files to the configured loggers; returns its absolute path.
+    """Create `log_dir` if needed and add the three files to the configured loggers; return its absolute path.
 
     Handlers go on the root logger and on each non-propagating server logger, so every line lands once.
     Raises OSError when the folder or a file cannot be created.
@@ -153,7 +160,11 @@ def attach_log_files(log_dir: str, max_bytes: int = MAX_BYTES, backups: int = BA
     app = _handler(folder, APP_LOG, AppFormatter(), max_bytes, backups)
     app.setLevel(logging.INFO)
     logging.getLogger("gunicorn.access").addHandler(access)
-    for name, handlers in ((None, (errors, app)), ("gunicorn.error", (errors,)), ("azmlinfsrv", (errors, app))):
+    for name, handlers in (
+        (None, (errors, app)),
+        ("gunicorn.error", (errors,)),
+        ("azmlinfsrv", (errors, app)),
+    ):
         logger = logging.getLogger(name)
         if name is None or not logger.propagate:
             for handler in handlers:

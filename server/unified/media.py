@@ -1,4 +1,4 @@
-"""Content-Type -> request kind (`json`, `text`, `binary`, `form`), parsed as a media type, not compared as text."""
+"""Content-Type -> request kind (`json`, `text`, `binary`, `form`), parsed as a media type, not as text."""
 
 from __future__ import annotations
 
@@ -54,5 +54,7 @@ def classify(content_type: Optional[str]) -> MediaType:
     if kind is None and mimetype.startswith("application/") and mimetype.endswith("+json"):
         kind = JSON
     if kind is None:
-        raise UnsupportedMediaType(f"Content-Type '{content_type}' is not supported. Supported types: {SUPPORTED}.")
+        raise UnsupportedMediaType(
+            f"Content-Type '{content_type}' is not supported. Supported types: {SUPPORTED}."
+        )
     return MediaType(kind, mimetype, {k.lower(): v for k, v in options.items()})

@@ -1,5 +1,5 @@
-"""The unified API as a Blueprint (contract §1, §10): `/health`, `/infer`, `/infer/<endpoint>`, and the legacy
-fastml-engine 1.0.7 routes `/algo/<endpoint>`, `/health/<endpoint>`, `/info/<endpoint>`.
+"""The unified API as a Blueprint (contract §1, §10): `/health`, `/infer`, `/infer/<endpoint>`, and the
+legacy fastml-engine 1.0.7 routes `/algo/<endpoint>`, `/health/<endpoint>`, `/info/<endpoint>`.
 
 Each route accepts every common method and answers a wrong one itself, so that a 405 is an error envelope with
 an `Allow` header whatever the host application's own error handlers do.
@@ -146,7 +146,8 @@ def _health_response() -> flask.Response:
 
 
 def _wrong_method(allowed: Sequence[str]) -> str:
-    return f"The method {flask.request.method} is not allowed for {flask.request.path}; use {', '.join(allowed)}."
+    request = flask.request
+    return f"The method {request.method} is not allowed for {request.path}; use {', '.join(allowed)}."
 
 
 def _classify() -> MediaType:

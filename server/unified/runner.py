@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import math
 import os
+import signal
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any, Dict
 
@@ -31,6 +32,7 @@ SPARE_THREADS = 16
 # gunicorn kills a worker whose heartbeat stops for this long; a worker sends none while load_context() runs.
 HEARTBEAT_TIMEOUT_S = 600
 DEFAULT_GRACE_S = 30
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
 lifecycle = logging.getLogger(LIFECYCLE_LOGGER)
 
 
@@ -50,7 +52,7 @@ class FastmlOptions:
 
 
 def configure_logging(options: FastmlOptions) -> str:
-    """Console logging, then the three log files; returns the log folder. Raises OSError if it can't be made."""
+    """Console logging, then the three log files; returns the log folder. OSError if it cannot be made."""
     logging.config.dictConfig(_console_config())
     return attach_log_files(options.log_dir)
 
@@ -79,7 +81,10 @@ def serve(options: FastmlOptions) -> int:
     aliases.install()
     lifecycle.info(
         "Starting fastml server: service path %s, model path %s, %d worker(s), %d thread(s), timeout %s",
-        options.service_path, options.model_path, options.workers, options.threads,
+        options.service_path,
+        options.model_path,
+        options.workers,
+        options.threads,
         f"{options.timeout_s:g} s" if options.timeout_s > 0 else "none",
     )
     FastmlApplication(options).run()
@@ -95,7 +100,7 @@ def gunicorn_options(options: FastmlOptions) -> Dict[str, Any]:
         "threads": options.threads + SPARE_THREADS,
         "timeout": HEARTBEAT_TIMEOUT_S,
         # In-flight requests may finish within --timeout after SIGTERM.
-        "graceful_timeout": options.timeout_s + 1 if options.timeout_s > 0 else DEFAULT_GRACE_S,
+        "graceful_timeout": math.ceil(options.timeout_s) + 1 if options.timeout_s > 0 else DEFAULT_GRACE_S,
         "logger_class": FastmlLogger,
         "accesslog": "-",
         "proc_name": "fastml",
@@ -106,14 +111,24 @@ def gunicorn_options(options: FastmlOptions) -> Dict[str, Any]:
 class FastmlLogger(_AzmlLogger):
     """azmlinfsrv's gunicorn logger (our logging configuration), with access-line times in UTC."""
 
-    def now(self) -> str:
-        return time.strftime("[%d/%b/%Y:%H:%M:%S +0000]", time.gmtime())
+    utc_access_times = True
 
 
 class _GracefulArbiter(Arbiter):  # type: ignore[misc]
     def handle_int(self) -> None:
         # gunicorn stops at once on SIGINT; the contract wants Ctrl-C to be as graceful as SIGTERM.
         self.handle_term()
+
+    def spawn_worker(self) -> Any:
+        # A stop signal that reaches a new worker before gunicorn has installed the worker's own handlers
+        # lands in the master's handlers the child inherited and is lost; the master then waits the whole
+        # graceful timeout before killing it. Blocked across the fork, the signal stays pending in the child
+        # until load_worker unblocks it, after those handlers are in place. (The parent unblocks here.)
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            return super().spawn_worker()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 class FastmlApplication(LoadingApplication):
@@ -130,6 +145,7 @@ class FastmlApplication(LoadingApplication):
 
 def load_worker(options: FastmlOptions) -> flask.Flask:
     """Load every service in this worker before it serves; on failure log why and exit 3 (gunicorn halts)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # see _GracefulArbiter.spawn_worker
     pool = InferencePool(options.threads, options.timeout_s)
     try:
         services = load_fastml_services(options.service_path, options.model_path, pool.call)

@@ -45,7 +45,9 @@ class ServiceSet:
         self._by_name: Dict[str, Service] = {}
         for service in services:
             if service.name in self._by_name:
-                raise ServiceLoadError(f"Two services have the endpoint '{service.name}'; endpoints must be unique.")
+                raise ServiceLoadError(
+                    f"Two services have the endpoint '{service.name}'; endpoints must be unique."
+                )
             self._by_name[service.name] = service
 
     @property
@@ -122,10 +124,12 @@ def _import_inference(service_path: str) -> types.ModuleType:
 
 
 def service_classes(module: types.ModuleType) -> List[type]:
-    """Concrete BaseService subclasses in the module's namespace that have no subclass there, by class name."""
+    """Concrete BaseService subclasses in the module's namespace with no subclass there, by class name."""
     visible = {obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, BaseService)}
     visible.discard(BaseService)
-    leaves = [cls for cls in visible if not any(other is not cls and issubclass(other, cls) for other in visible)]
+    leaves = [
+        cls for cls in visible if not any(other is not cls and issubclass(other, cls) for other in visible)
+    ]
     concrete = [cls for cls in leaves if not inspect.isabstract(cls)]
     return sorted(concrete, key=lambda cls: (cls.__name__, cls.__module__))
 
@@ -138,4 +142,6 @@ def _instantiate(cls: type, service_path: str, model_path: str, call: Caller) ->
             raise TypeError(f"{cls.__name__}() did not return a BaseService instance")
         return FastmlService(instance, call)
     except BaseException as exc:
-        raise ServiceLoadError(f"Loading the service {cls.__name__} failed: {type(exc).__name__}: {exc}") from exc
+        raise ServiceLoadError(
+            f"Loading the service {cls.__name__} failed: {type(exc).__name__}: {exc}"
+        ) from exc

@@ -1,5 +1,6 @@
 """scorecheck test script: echoes the JSON body; the body can ask it to log, sleep, fail or kill the server.
 
+If $SC_INIT_MARKER is set, init() creates that file (tests use it to prove no server was started).
 `{"sleep": S}` first writes the server's process-group id to $SC_MARKER (so a test knows the request is in
 flight), `{"die": true}` kills the whole server process group, `{"raise": true}` makes run() raise.
 """
@@ -14,6 +15,10 @@ logger = logging.getLogger("sc_echo")
 
 
 def init():
+    marker = os.environ.get("SC_INIT_MARKER")
+    if marker:
+        with open(marker, "w") as handle:
+            handle.write("started")
     logger.info("sc_echo ready")
 
 

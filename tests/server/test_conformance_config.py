@@ -74,6 +74,21 @@ def test_c55_cors_logged(cors_server: RunningServer) -> None:
     cors_server.wait_for_log("Enabling CORS for the following origins: http://a.com, http://b.com")
 
 
+@pytest.fixture(scope="module")
+def cors_any_raw_server(app_root: Path) -> Iterator[RunningServer]:
+    yield from _serve(SCRIPTS_DIR / "raw.py", app_root, args=("--access_control_allow_origins", "*"))
+
+
+@pytest.mark.parametrize("origin", ["http://x.org", "https://anything.example"])
+def test_c55_cors_star_with_rawhttp_options(cors_any_raw_server: RunningServer, origin: str) -> None:
+    response = _preflight(cors_any_raw_server, origin, "/score?kind=echo")
+    assert response.status_code == 200
+    assert response.headers["X-Echo-Method"] == "OPTIONS"
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert response.headers["Access-Control-Allow-Methods"] == "GET, POST"
+    assert "origin" in _vary(response)
+
+
 def test_c60_sibling_import_from_other_cwd(tmp_path: Path) -> None:
     with start_server(SCRIPTS_DIR / "with_helper" / "score.py", cwd=tmp_path) as server:
         response = requests.post(f"{server.url}/score", data=b"{}", timeout=10)

@@ -28,7 +28,9 @@ def _is_uuid4(value: str) -> bool:
     return parsed.version == 4 and str(parsed) == value.lower()
 
 
-def _send(server: RunningServer, headers: dict[str, str], method: str = "POST", path: str = "/score"):
+def _send(
+    server: RunningServer, headers: dict[str, str], method: str = "POST", path: str = "/score"
+) -> requests.Response:
     return requests.request(method, f"{server.url}{path}", headers=headers, data=b"{}", timeout=10)
 
 

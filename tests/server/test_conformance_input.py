@@ -71,6 +71,19 @@ def test_c16_get_query_as_json_string(echo_server: RunningServer) -> None:
     assert data == '{"a": 1, "b": [1, 2], "c": ["x", "y"], "d": null}'
 
 
+@pytest.mark.parametrize(
+    ("query", "data"),
+    [
+        ("a=&b=1.5&c=true&d=%22q%22", '{"a": "", "b": 1.5, "c": true, "d": "q"}'),
+        ("e=%7B%22k%22%3A1%7D&k=%C3%A9", '{"e": {"k": 1}, "k": "\\u00e9"}'),
+    ],
+)
+def test_c16_query_values(echo_server: RunningServer, query: str, data: str) -> None:
+    response = requests.get(f"{echo_server.url}/score?{query}", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["data"] == data
+
+
 def test_c16_bare_get_is_empty_object(echo_server: RunningServer) -> None:
     response = requests.get(f"{echo_server.url}/score", timeout=10)
     assert response.status_code == 200
@@ -175,6 +188,18 @@ def test_c29_server_serves_after_timeout(timeout_server: RunningServer) -> None:
     response = requests.post(f"{timeout_server.url}/score", data=b'{"seconds": 0.1}', timeout=10)
     assert response.status_code == 200
     assert response.json() == {"slept": 0.1}
+
+
+def test_c29_timeout_stops_python_code(timeout_server: RunningServer) -> None:
+    busy = timeout_server.raw("POST", "/score", body=b'{"seconds": 4, "busy": true}')
+    assert busy.status == 500
+    assert busy.body == TIMEOUT
+    started = time.monotonic()
+    response = requests.post(
+        f"{timeout_server.url}/score", data=b'{"seconds": 0.1, "busy": true}', timeout=10
+    )
+    assert response.status_code == 200
+    assert time.monotonic() - started < 2.0
 
 
 def test_c29_timeout_logged_at_startup(timeout_server: RunningServer) -> None:

@@ -105,7 +105,7 @@ def test_c27_generator_streams_chunked(raw_server: RunningServer) -> None:
         body, arrivals = _arrival_times(response, started)
     assert body == b"".join(STREAM_ITEMS)
     gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
-    assert arrivals[0] < 1.5, arrivals
+    assert arrivals[0] < 3.0, arrivals
     assert all(gap >= 0.5 for gap in gaps), arrivals
     assert arrivals[-1] - arrivals[0] >= 3.0, arrivals
 

@@ -20,7 +20,6 @@ from azmlinfsrv.headers import (
     MS_IDS_TOO_LONG,
     REQUEST_ID_TOO_LONG,
     RequestIds,
-    apply_ids,
     resolve_ids,
 )
 from azmlinfsrv.invoke import Invoker
@@ -147,17 +146,12 @@ def test_long_ms_id_without_request_id_gets_a_generated_one() -> None:
     assert is_uuid4(ids.request_id)
 
 
-def test_apply_ids_sets_only_present_values() -> None:
-    headers = Headers()
-    apply_ids(RequestIds("r", "m", None, None), headers, SERVER_VERSION)
-    assert dict(headers) == {
-        "x-ms-server-version": SERVER_VERSION,
-        "x-request-id": "r",
-        "x-ms-request-id": "m",
-    }
-    headers = Headers()
-    apply_ids(RequestIds(None, None, None, "T"), headers, None)
-    assert dict(headers) == {"TraceId": "T"}
+def test_header_pairs_hold_only_present_values() -> None:
+    assert RequestIds("r", "m", None, None).header_pairs() == [
+        ("x-request-id", "r"),
+        ("x-ms-request-id", "m"),
+    ]
+    assert RequestIds(None, None, None, "T").header_pairs() == [("TraceId", "T")]
 
 
 # --- the same rules through the Flask app -------------------------------------------------------------------
@@ -229,8 +223,7 @@ def apply_cors(
         request["Origin"] = origin
     for name, value in extra.items():
         request[name.replace("_", "-")] = value
-    response = Headers()
-    policy.apply(method, path, request, response)
+    response = Headers(policy.headers(method, path, request))
     return {name: ", ".join(response.getlist(name)) for name in {k for k, _ in response}}
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from azmlinfsrv.compat.aml_response import AMLResponse
 from azmlinfsrv.entry import EntryScript
-from azmlinfsrv.headers import RequestIds
+from azmlinfsrv.headers import IDS_KEY, RequestIds
 from azmlinfsrv.invoke import (
     EXEC_MS_HEADER,
     FAILED_HEADER,
@@ -320,9 +320,13 @@ def test_worker_stuck_is_internal_error(post: flask.Request, caplog: pytest.LogC
 class FakeTelemetry:
     def __init__(self) -> None:
         self.exceptions: List[Any] = []
+        self.model_records: List[Any] = []
 
     def exception(self, exc: BaseException, ids: Dict[str, str]) -> None:
         self.exceptions.append((type(exc), ids))
+
+    def model_data(self, ids: Dict[str, str], input_value: Any, prediction: Any) -> None:
+        self.model_records.append((ids, input_value, prediction))
 
 
 def test_run_exceptions_and_timeouts_reach_telemetry() -> None:
@@ -338,10 +342,12 @@ def test_run_exceptions_and_timeouts_reach_telemetry() -> None:
     for run in (boom, spin, lambda data: "fine"):
         invoker = Invoker(entry_for(run), Scorer(), 200, 30, telemetry)  # type: ignore[arg-type]
         with APP.test_request_context("/score", method="POST", data=b"{}"):
-            flask.g.ids = ids
+            flask.request.environ[IDS_KEY] = ids
             invoker.score(flask.request._get_current_object())  # type: ignore[attr-defined]
     expected_ids = {"request_id": "rid", "client_request_id": "cid"}
     assert telemetry.exceptions == [(ValueError, expected_ids), (ScoringTimeout, expected_ids)]
+    # Only the call that returned produces a model-data record, with the input run() received.
+    assert telemetry.model_records == [(expected_ids, "{}", "fine")]
 
 
 def test_call_run_uses_the_data_parameter_serially() -> None:

@@ -1,4 +1,8 @@
-"""Unit tests for azmlinfsrv.scoring.Scorer: serial execution, deadlines, interruption and successor threads."""
+"""Unit tests for azmlinfsrv.scoring.Scorer: serial execution, deadlines, interruption and successor threads.
+
+Most tests drive the hand-off path (the scoring thread, used off the main thread); the tests at the end drive the
+inline path the main thread uses (a SIGALRM timer, as upstream), and the lock the two paths share.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ def in_thread(target: Any) -> threading.Thread:
 
 
 def test_returns_the_result_with_keyword_arguments() -> None:
-    assert Scorer().call(lambda a, b: a + b, LONG, LONG, a=2, b=3) == 5
+    assert Scorer(inline_on_main_thread=False).call(lambda a, b: a + b, LONG, LONG, a=2, b=3) == 5
 
 
 def test_exceptions_propagate_unchanged() -> None:
@@ -31,19 +35,19 @@ def test_exceptions_propagate_unchanged() -> None:
         raise error
 
     with pytest.raises(ValueError, match=r"^boom$") as info:
-        Scorer().call(fail, LONG, LONG)
+        Scorer(inline_on_main_thread=False).call(fail, LONG, LONG)
     assert info.value is error
 
 
 def test_calls_run_on_one_dedicated_thread() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     idents = {scorer.call(threading.get_ident, LONG, LONG) for _ in range(3)}
     assert len(idents) == 1
     assert threading.get_ident() not in idents
 
 
 def test_concurrent_calls_never_overlap() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     lock = threading.Lock()
     state = {"active": 0, "max": 0}
     results: List[int] = []
@@ -70,7 +74,7 @@ def test_concurrent_calls_never_overlap() -> None:
 
 
 def test_deadline_counts_from_start_not_from_queueing() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     started = threading.Event()
 
     def first() -> str:
@@ -89,7 +93,7 @@ def test_deadline_counts_from_start_not_from_queueing() -> None:
 
 
 def test_pure_python_loop_is_interrupted_and_a_successor_runs_the_next_call() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     state: Dict[str, Any] = {"iterations": 0, "caught": None, "thread": None}
 
     def spin() -> None:
@@ -117,7 +121,7 @@ def test_pure_python_loop_is_interrupted_and_a_successor_runs_the_next_call() ->
 
 
 def test_user_except_exception_cannot_swallow_the_timeout() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     state = {"swallowed": False}
 
     def stubborn() -> str:
@@ -135,7 +139,7 @@ def test_user_except_exception_cannot_swallow_the_timeout() -> None:
 
 
 def test_sleep_in_c_code_returns_timeout_promptly() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     started = time.monotonic()
     with pytest.raises(ScoringTimeout):
         scorer.call(lambda: time.sleep(3), 0.5, LONG)
@@ -144,7 +148,7 @@ def test_sleep_in_c_code_returns_timeout_promptly() -> None:
 
 
 def test_call_queued_behind_a_stuck_call_gives_worker_stuck() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     started, release = threading.Event(), threading.Event()
     ran: List[str] = []
 
@@ -165,7 +169,7 @@ def test_call_queued_behind_a_stuck_call_gives_worker_stuck() -> None:
 
 
 def test_contextvars_travel_to_the_scoring_thread() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     token = REQUEST_VAR.set("request-42")
     try:
         assert scorer.call(REQUEST_VAR.get, LONG, LONG) == "request-42"
@@ -175,10 +179,61 @@ def test_contextvars_travel_to_the_scoring_thread() -> None:
 
 
 def test_context_changes_do_not_leak_back() -> None:
-    scorer = Scorer()
+    scorer = Scorer(inline_on_main_thread=False)
     scorer.call(lambda: REQUEST_VAR.set("inside"), LONG, LONG)
     assert REQUEST_VAR.get() == "unset"
 
 
 def test_fast_call_is_not_reported_as_timeout() -> None:
-    assert Scorer().call(lambda: "quick", 0.05, LONG) == "quick"
+    assert Scorer(inline_on_main_thread=False).call(lambda: "quick", 0.05, LONG) == "quick"
+
+
+# --- the inline path: calls made on the main thread run there, under a SIGALRM timer ---------------------------
+
+
+def test_main_thread_calls_run_inline() -> None:
+    assert Scorer().call(threading.get_ident, LONG, LONG) == threading.get_ident()
+
+
+def test_inline_timeout_interrupts_a_blocking_sleep() -> None:
+    def nap(seconds: float) -> None:
+        time.sleep(seconds)  # time.sleep itself takes no keyword arguments
+
+    started = time.monotonic()
+    with pytest.raises(ScoringTimeout):
+        Scorer().call(nap, 0.3, LONG, seconds=3)
+    assert time.monotonic() - started < 1.5
+
+
+def test_inline_alarm_is_cancelled_after_run_returns() -> None:
+    scorer = Scorer()
+    assert scorer.call(lambda: "quick", 0.2, LONG) == "quick"
+    time.sleep(0.4)  # inside the test itself: a stray alarm would raise ScoringTimeout here
+    assert scorer.busy_for() is None
+
+
+def test_inline_and_threaded_calls_share_one_lock() -> None:
+    scorer = Scorer()
+    active: List[int] = []
+    overlaps: List[int] = []
+
+    def work() -> None:
+        active.append(1)
+        if len(active) > 1:
+            overlaps.append(1)
+        time.sleep(0.2)
+        active.pop()
+
+    other = in_thread(lambda: scorer.call(work, LONG, LONG))
+    scorer.call(work, LONG, LONG)
+    other.join(LONG)
+    assert not other.is_alive()
+    assert overlaps == []
+
+
+def test_busy_for_reports_an_inline_call_in_progress() -> None:
+    scorer = Scorer()
+    seen: List[Any] = []
+    scorer.call(lambda: seen.append(scorer.busy_for()), LONG, LONG)
+    assert seen[0] is not None
+    assert seen[0] >= 0.0

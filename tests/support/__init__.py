@@ -1,6 +1,6 @@
 """Helpers shared by the test suites: launching the real server as a process."""
 
-from support.server import (
+from .server import (
     HOST,
     REPO_ROOT,
     SCRIPTS_DIR,
@@ -9,6 +9,7 @@ from support.server import (
     RunningServer,
     ServerStartError,
     free_port,
+    health_status,
     poll_until,
     raw_request,
     run_to_exit,
@@ -25,6 +26,7 @@ __all__ = [
     "RunningServer",
     "ServerStartError",
     "free_port",
+    "health_status",
     "poll_until",
     "raw_request",
     "run_to_exit",

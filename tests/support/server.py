@@ -126,7 +126,8 @@ def poll_until(condition: Callable[[], bool], timeout: float) -> bool:
         time.sleep(POLL_INTERVAL)
 
 
-def _health_status(port: int, timeout: float = 1.0) -> int | None:
+def health_status(port: int, timeout: float = 1.0) -> int | None:
+    """Status of `GET /` on `port`, or None when nothing answers in time."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request("GET", "/")
@@ -230,7 +231,7 @@ class RunningServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise ServerStartError(f"server exited with {self.proc.returncode}; logs:\n{self.logs()}")
-            if _health_status(self.port) == 200:
+            if health_status(self.port) == 200:
                 return
             time.sleep(POLL_INTERVAL)
         raise ServerStartError(f"server not ready within {timeout}s; logs:\n{self.logs()}")

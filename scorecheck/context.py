@@ -1,0 +1,52 @@
+"""What the phases of a run share: the settings, the cases, the client, the server, and why the run halted.
+
+The runner creates one `RunContext` and hands it to each phase in turn (replay, then properties); a phase that
+finds the server dead records a `Halt` so that later phases report their cases as not run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional, Sequence
+
+from .client import Client
+from .config import RunConfig
+from .model import Case, Event, Mismatch, Observation, ServerDied
+from .process import ServerProcess
+
+LOG_TAIL = 200  # server lines attached to a ServerDied event
+# Called with every observed response; True means the expectation will be rewritten from it (--update,
+# record), so a mismatch no longer fails the case.
+Observer = Callable[[Case, Observation, Sequence[Mismatch]], bool]
+
+
+@dataclass(frozen=True)
+class Halt:
+    """Why the remaining cases are not run, and how they are reported."""
+
+    outcome: str  # "skipped" or "error"
+    kind: str
+    message: str
+
+
+@dataclass
+class RunContext:
+    """What every phase shares."""
+
+    config: RunConfig
+    cases: Sequence[Case]
+    client: Client
+    server: Optional[ServerProcess]
+    observer: Optional[Observer] = None
+    halted: Optional[Halt] = None
+
+
+Phase = Callable[[RunContext], Iterator[Event]]
+
+
+def server_died(ctx: RunContext, code: Optional[int]) -> Iterator[Event]:
+    """Report the server's exit with the tail of its log, and halt the rest of the run."""
+    message = f"the server exited unexpectedly with code {code}"
+    lines = ctx.server.log_lines if ctx.server is not None else ()
+    ctx.halted = Halt("error", "ServerError", f"not run: {message}")
+    yield ServerDied(message=message, log="\n".join(lines[-LOG_TAIL:]), exit_code=code)

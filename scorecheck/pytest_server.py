@@ -1,0 +1,362 @@
+"""The pytest plugin's scoring server: one per pytest process (so one per xdist worker), and its clients.
+
+`ScoreServer` wraps the gate's `ServerProcess` with what a test suite needs on top: a restart that keeps
+the port (clients stay valid), logs that survive restarts so that a test's log window stays meaningful,
+and a reaper process that kills the server's group if pytest itself dies without cleaning up (SIGKILL, an
+xdist worker torn down by its controller, a CI runner killing the job).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import IO, Any, Dict, Mapping, Optional, Tuple, Union, cast
+
+import requests
+
+from .client import Client, RequestError
+from .logs import exception_line, last_traceback, user_frame
+from .model import Observation, RequestSpec
+from .process import ServerProcess, ServerStartError
+
+LOG_TAIL = 30
+SWAGGER_PATH = "/swagger.json?version=3"
+
+# Runs beside pytest in a session of its own: it blocks on a pipe only pytest holds, and when the pipe
+# closes without the word "done" (pytest died), it kills the server's whole process group.
+_REAPER = (
+    "import os, signal, sys\n"
+    "if sys.stdin.buffer.readline() != b'done\\n':\n"
+    "    try:\n"
+    "        os.killpg(int(sys.argv[1]), signal.SIGKILL)\n"
+    "    except OSError:\n"
+    "        pass\n"
+)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    entry: Optional[str]
+    model_dir: Optional[str] = None
+    server_args: Tuple[str, ...] = ()
+    env: Tuple[Tuple[str, str], ...] = ()
+    target: Optional[str] = None
+    startup_timeout: float = 60.0
+    request_timeout: float = 30.0
+
+
+class ScoreServerError(Exception):
+    """The server did not start or is gone; `message` is the complete, user-facing explanation."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _Reaper:
+    """Kills a process group once this process exits, unless released first."""
+
+    def __init__(self, pgid: int) -> None:
+        self._proc: Optional[subprocess.Popen[bytes]] = None
+        if not hasattr(os, "killpg"):  # no process groups to clean up (Windows)
+            return
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _REAPER, str(pgid)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def release(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        stdin = cast(IO[bytes], proc.stdin)
+        try:
+            stdin.write(b"done\n")
+            stdin.close()
+        except OSError:  # the reaper is already gone
+            pass
+        proc.wait(timeout=5.0)
+
+
+class ScoreServer:
+    """The session's server: `base_url`, `pid` (also its process group id), `logs`, `restart()`.
+
+    With `--score-target` there is no process: `pid` is None, the logs are empty and `restart()` fails.
+    """
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.version = ""
+        self._process: Optional[ServerProcess] = None
+        self._reaper: Optional[_Reaper] = None
+        self._earlier: Tuple[str, ...] = ()  # lines of processes stopped by restart()
+        self._port: Optional[int] = None
+        self.boot_mark = 0
+        self.swagger_cache: Optional[Tuple[Optional[Dict[str, Any]]]] = None
+
+    # -- what tests see -----------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self.settings.target is not None:
+            return self.settings.target.rstrip("/")
+        return self._process.base_url if self._process is not None else ""
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def process(self) -> Optional[ServerProcess]:
+        return self._process
+
+    @property
+    def log_lines(self) -> Tuple[str, ...]:
+        """Everything the server printed this session, restarts included."""
+        current = self._process.log_lines if self._process is not None else ()
+        return self._earlier + current
+
+    @property
+    def logs(self) -> str:
+        return "\n".join(self.log_lines)
+
+    @property
+    def alive(self) -> bool:
+        return self._process is None or self._process.alive
+
+    def restart(self, env: Optional[Mapping[str, str]] = None) -> None:
+        """Stop the server and start it again on the same port, optionally with extra environment."""
+        if self.settings.target is not None:
+            raise ScoreServerError("scorecheck: cannot restart --score-target, it is not our process")
+        if env:
+            merged = {**dict(self.settings.env), **env}
+            self.settings = dataclasses.replace(self.settings, env=tuple(merged.items()))
+        self.swagger_cache = None
+        self.stop()
+        self.start()
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start and wait until ready; raises ScoreServerError naming the user's file and line."""
+        started = time.monotonic()
+        if self.settings.target is not None:
+            return
+        settings = self.settings
+        assert settings.entry is not None
+        process = ServerProcess(
+            settings.entry,
+            model_dir=settings.model_dir,
+            env=dict(settings.env),
+            extra_args=settings.server_args,
+            port=self._port,
+        )
+        self._process = process
+        self._port = process.port
+        process.start()
+        assert process.pid is not None
+        self._reaper = _Reaper(process.pid)
+        try:
+            self.version = process.wait_ready(started + settings.startup_timeout)
+        except ServerStartError as err:
+            self.stop()
+            raise ScoreServerError(start_failure(settings.entry, err)) from err
+        self.boot_mark = len(self.log_lines)
+
+    def stop(self, grace_s: Optional[float] = None) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.stop(grace_s)
+        self._earlier += process.log_lines
+        # Only after a completed stop: if it was cut short, the armed reaper ends the group when we exit.
+        if self._reaper is not None:
+            self._reaper.release()
+            self._reaper = None
+
+    def check_alive(self) -> None:
+        """Raise ScoreServerError when the server has exited (a crash in an earlier test)."""
+        process = self._process
+        if process is None or process.alive:
+            return
+        tail = "\n".join(f"  {line}" for line in process.log_lines[-LOG_TAIL:])
+        raise ScoreServerError(
+            f"scorecheck: the scoring server exited with code {process.exit_code} earlier in this session; "
+            f"later tests cannot use it (call score_server.restart() to start it again).\n"
+            f"last server log lines:\n{tail}"
+        )
+
+    # -- log windows (LogSource for scorecheck's Client) --------------------------------------------------
+
+    def mark(self) -> int:
+        return len(self.log_lines)
+
+    def lines_since(self, mark: int, settle_s: float = 0.5) -> Tuple[str, ...]:
+        """Lines after `mark`, once the server has been quiet for a moment (late lines of the last request)."""
+        deadline = time.monotonic() + settle_s
+        count = self.mark()
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < 0.05:
+            time.sleep(0.01)
+            latest = self.mark()
+            if latest != count:
+                count, quiet_since = latest, time.monotonic()
+        return self.log_lines[mark:]
+
+    def begin_request(self, request_id: str) -> None:
+        if self._process is not None:
+            self._process.begin_request(request_id)
+
+    def lines_for(self, request_id: str) -> Tuple[str, ...]:
+        return self._process.lines_for(request_id) if self._process is not None else ()
+
+    def wait_exit(self, timeout: float) -> Optional[int]:
+        return self._process.wait_exit(timeout) if self._process is not None else None
+
+    def swagger(self) -> Optional[Dict[str, Any]]:
+        """The server's `/swagger.json?version=3`, fetched once; None when the script has no schema."""
+        if self.swagger_cache is None:
+            response = requests.get(self.base_url + SWAGGER_PATH, timeout=self.settings.request_timeout)
+            try:
+                document = response.json() if response.status_code == 200 else None
+            except ValueError:
+                document = None
+            self.swagger_cache = (document if isinstance(document, dict) else None,)
+        return self.swagger_cache[0]
+
+    def input_schema(self) -> Optional[Dict[str, Any]]:
+        from .schemas import input_schema_from_swagger
+
+        swagger = self.swagger()
+        return input_schema_from_swagger(swagger) if swagger else None
+
+
+def start_failure(entry: str, err: ServerStartError) -> str:
+    """One headline naming the exception and the user's `file:line`, then the traceback from the log."""
+    lines = err.log.splitlines()
+    traceback_lines = last_traceback(lines)
+    where = user_frame(traceback_lines, os.path.dirname(os.path.abspath(entry))) or user_frame(
+        traceback_lines
+    )
+    what = exception_line(traceback_lines)
+    phase = "init() failed" if "init function failed" in err.log else err.message
+    headline = phase + (f": {what}" if what else "") + (f" ({where})" if where else "")
+    shown = traceback_lines or lines[-LOG_TAIL:]
+    body = "\n".join(f"  {line}" for line in shown) or "  (the server printed nothing)"
+    return f"scorecheck: the scoring server for {entry} failed to start: {headline}\n\nserver log:\n{body}"
+
+
+class ScoreSession(requests.Session):
+    """A requests session bound to the server: relative URLs (`"/score"`) go to its base URL."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(
+        self, method: Union[str, bytes], url: Union[str, bytes], *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        text = url.decode() if isinstance(url, bytes) else url
+        if "://" not in text:
+            text = f"{self.base_url}/{text.lstrip('/')}"
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, text, *args, **kwargs)
+
+
+class ScoreRequest:
+    """`score_request(spec)`: send a RequestSpec with scorecheck's client; returns an Observation.
+
+    The observation carries the curl command and the server log lines of that request. Raises
+    scorecheck.client.RequestError when no response arrives, and ScoreServerError when the server is gone.
+    """
+
+    def __init__(self, server: ScoreServer) -> None:
+        self.server = server
+        logs = server if server.settings.target is None else None
+        self.client = Client(server.base_url, timeout_s=server.settings.request_timeout, logs=logs)
+
+    def __call__(self, spec: RequestSpec) -> Observation:
+        self.server.check_alive()
+        return self.client.send(spec)
+
+    def check(self, spec: RequestSpec, kind: str = "valid") -> Optional[Observation]:
+        """Send `spec` and run the property checks of the gate on the exchange; AssertionError on failure.
+
+        `kind` is "valid" (input the script accepts: no 5xx, strict JSON, output schema, no dead worker)
+        or "malformed" (must be refused with a 4xx). Warnings of the gate (pitfalls in the log) do not fail.
+        Returns the observation, or None when no response arrived (which fails server_survives).
+        """
+        from .checks import FAILURE, CheckFailure, Exchange, select_checks
+
+        try:
+            obs: Optional[Observation] = self(spec)
+            exchange = Exchange(kind, spec, obs, log_lines=obs.log_lines if obs else ())
+        except RequestError as err:
+            obs, exchange = None, Exchange(kind, spec, None, error=err.message, log_lines=err.log_lines)
+        context = self._check_context()
+        for chosen in select_checks([]):
+            if not chosen.applies(exchange) or chosen.needs(context) is not None:
+                continue
+            try:
+                chosen.run(context, exchange)
+            except CheckFailure as failure:
+                if failure.severity == FAILURE:
+                    curl = self.client.curl(spec)
+                    raise AssertionError(
+                        f"{chosen.name} [{failure.kind}]: {failure.message}\n{curl}"
+                    ) from None
+        return obs
+
+    def _check_context(self) -> Any:
+        from .checks import FAILURE, CheckContext
+        from .schemas import output_schema_from_swagger
+
+        swagger = self.server.swagger()
+        return CheckContext(
+            output_schema=output_schema_from_swagger(swagger) if swagger else None,
+            output_source="@output_schema",
+            malformed_severity=FAILURE,
+            has_logs=self.server.settings.target is None,
+            healthy=self._healthy,
+            resend=self._resend,
+        )
+
+    def _healthy(self) -> bool:
+        try:
+            return self.client.send(RequestSpec(method="GET", path="/")).status == 200
+        except RequestError:
+            return False
+
+    def _resend(self, spec: RequestSpec) -> Optional[Observation]:
+        try:
+            return self.client.send(spec)
+        except RequestError:
+            return None
+
+    def json(self, payload: Any, path: str = "/score") -> Observation:
+        """POST `payload` as JSON: the common case without building a RequestSpec."""
+        body = json.dumps(payload).encode("utf-8")
+        return self(RequestSpec(path=path, body=body, body_source="json"))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+__all__ = [
+    "RequestError",
+    "ScoreRequest",
+    "ScoreServer",
+    "ScoreServerError",
+    "ScoreSession",
+    "ServerSettings",
+    "start_failure",
+]

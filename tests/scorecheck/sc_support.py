@@ -1,0 +1,56 @@
+"""Helpers for the scorecheck tests: script paths, fixture files, polling, and the CLI as a process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Callable, Dict, Optional, Sequence
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "tests" / "scripts"
+ECHO = SCRIPTS / "sc_echo.py"
+INIT_FAILS = SCRIPTS / "sc_init_fails.py"
+HOUSING = REPO / "fixtures" / "housing"
+SCORECHECK = Path(sys.executable).with_name("scorecheck")
+CLI_TIMEOUT = 60.0
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def poll(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait until `predicate()` holds; fail the test naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def cli_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "AML_"))}
+    env["NO_COLOR"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def scorecheck(
+    args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `scorecheck` console script to completion."""
+    return subprocess.run(
+        [str(SCORECHECK), *args],
+        cwd=cwd,
+        env=cli_env(env),
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
