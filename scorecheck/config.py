@@ -318,8 +318,8 @@ def _property_values(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def property_seed(config: RunConfig) -> Optional[int]:
-    """The seed the property phase uses, or None when the phase is off."""
-    if not config.properties:
+    """The seed the property phase uses, or None when the phase is off (it runs with `run` only)."""
+    if not config.properties or config.command != "run":
         return None
     return DEFAULT_SEED if config.seed is None else config.seed
 

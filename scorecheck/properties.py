@@ -164,7 +164,8 @@ def make_plan(ctx: RunContext, sender: Sender) -> Plan:
 def property_phase(ctx: RunContext) -> Iterator[Event]:
     """Yields one CaseFinished per selected check (suite "property"), after the whole search has run."""
     config = ctx.config
-    if not config.properties:
+    seed = property_seed(config)
+    if seed is None:
         return
     checks = select_checks(config.checks, config.exclude_checks)
     if ctx.halted is not None:
@@ -175,8 +176,6 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
     with Client(client.base_url, timeout_s=client.timeout_s, headers=client.headers) as fast:
         sender = Sender(fast, ctx.server)
         plan = make_plan(ctx, sender)
-        seed = property_seed(config)
-        assert seed is not None
         settings = SearchSettings(
             seed, config.max_examples, config.max_time, config.shrink_time, config.hypothesis_database
         )
@@ -278,9 +277,9 @@ class _Reporter:
     # -- failures ---------------------------------------------------------------------------------------------
 
     def _recheck(self, check: Check, finding: Finding) -> _Evidence:
-        """Send the smallest failing request again (then the first one); the evidence reported is the re-check's."""
-        candidates = [c for c in (finding.smallest, finding.first) if c is not None]
-        for ex, _ in dict.fromkeys(candidates):
+        """Send the smallest failing request again (then the next ones); the evidence reported is the re-check's."""
+        candidates = finding.candidates()
+        for ex, _ in candidates:
             again = self.sender.exchange(ex.kind, ex.request)
             try:
                 check.run(self.plan.context, again)

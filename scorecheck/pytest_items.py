@@ -11,11 +11,13 @@ import dataclasses
 import os
 import shlex
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Tuple
 
 import pytest
+
+# The class behind `pytest.fail`, imported by name so that it can be subclassed (and type-checked).
 from _pytest.outcomes import Failed
 
 from .client import RequestError, redact_url
@@ -32,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import RequestSpec
 
 MARKER = "scorecheck"
-# Marker names pytest gives a meaning: a fixture tag must not silently skip or xfail its case.
+# Marker names pytest gives a meaning.
 _RESERVED_MARKERS = frozenset({"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings"})
 LOG_SECTION = "scorecheck server log (lines the server printed during this test)"
 LOG_LIMIT = 200
@@ -72,15 +74,20 @@ class _State:
     server: Optional[ScoreServer] = None
     start_failure: Optional[BaseException] = None
     first_failed: str = ""  # node id of the test that reported the start failure
-    markers: List[str] = field(default_factory=list)
 
     def load_catalog(self, config: pytest.Config) -> _Catalog:
         if self.catalog is None:
             self.catalog = _Catalog(self.settings.fixtures)
-            for tag in self.catalog.tags():
-                if tag not in _RESERVED_MARKERS:
-                    config.addinivalue_line("markers", f"{tag}: scorecheck fixture tag")
+            # Registered, so that --strict-markers accepts them and pytest does not warn about typos.
+            for tag in filter(markable, self.catalog.tags()):
+                config.addinivalue_line("markers", f"{tag}: scorecheck fixture tag")
         return self.catalog
+
+
+def markable(tag: str) -> bool:
+    """Whether a fixture tag can be a marker: pytest refuses names starting with `_`, and a tag must
+    not silently skip or xfail its case."""
+    return bool(tag.strip()) and not tag.startswith("_") and tag not in _RESERVED_MARKERS
 
 
 STATE = pytest.StashKey[_State]()
@@ -390,9 +397,8 @@ class CaseItem(pytest.Function):
         item = cls.from_parent(parent, name=item_name(case), callobj=_case_test(case))
         item.case = case
         item.add_marker(MARKER)
-        for tag in case.tags:
-            if tag not in _RESERVED_MARKERS:
-                item.add_marker(tag)
+        for tag in filter(markable, case.tags):
+            item.add_marker(tag)
         if case.skip is not None:
             item.add_marker(pytest.mark.skip(reason=case.skip))
         return item

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import IO, Any, Dict, Mapping, Optional, Tuple, Union, cast
+from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import requests
 
@@ -23,6 +23,9 @@ from .client import Client, RequestError
 from .logs import exception_line, last_traceback, user_frame
 from .model import Observation, RequestSpec
 from .process import ServerProcess, ServerStartError
+
+if TYPE_CHECKING:  # pragma: no cover - checks pulls in jsonschema: imported when a check runs
+    from .checks import CheckContext
 
 LOG_TAIL = 30
 SWAGGER_PATH = "/swagger.json?version=3"
@@ -99,7 +102,6 @@ class ScoreServer:
         self._reaper: Optional[_Reaper] = None
         self._earlier: Tuple[str, ...] = ()  # lines of processes stopped by restart()
         self._port: Optional[int] = None
-        self.boot_mark = 0
         self.swagger_cache: Optional[Tuple[Optional[Dict[str, Any]]]] = None
 
     # -- what tests see -----------------------------------------------------------------------------------
@@ -130,7 +132,10 @@ class ScoreServer:
 
     @property
     def alive(self) -> bool:
-        return self._process is None or self._process.alive
+        """Whether the server process runs (always True for --score-target: we cannot tell)."""
+        if self.settings.target is not None:
+            return True
+        return self._process is not None and self._process.alive
 
     def restart(self, env: Optional[Mapping[str, str]] = None) -> None:
         """Stop the server and start it again on the same port, optionally with extra environment."""
@@ -169,7 +174,6 @@ class ScoreServer:
         except ServerStartError as err:
             self.stop()
             raise ScoreServerError(start_failure(settings.entry, err)) from err
-        self.boot_mark = len(self.log_lines)
 
     def stop(self, grace_s: Optional[float] = None) -> None:
         process, self._process = self._process, None
@@ -184,9 +188,11 @@ class ScoreServer:
 
     def check_alive(self) -> None:
         """Raise ScoreServerError when the server has exited (a crash in an earlier test)."""
-        process = self._process
-        if process is None or process.alive:
+        if self.alive:
             return
+        process = self._process
+        if process is None:
+            raise ScoreServerError("scorecheck: the scoring server is not running: its last (re)start failed")
         tail = "\n".join(f"  {line}" for line in process.log_lines[-LOG_TAIL:])
         raise ScoreServerError(
             f"scorecheck: the scoring server exited with code {process.exit_code} earlier in this session; "
@@ -288,12 +294,15 @@ class ScoreRequest:
         self.server.check_alive()
         return self.client.send(spec)
 
-    def check(self, spec: RequestSpec, kind: str = "valid") -> Optional[Observation]:
-        """Send `spec` and run the property checks of the gate on the exchange; AssertionError on failure.
+    def check(
+        self, spec: RequestSpec, kind: str = "valid", checks: Sequence[str] = ()
+    ) -> Optional[Observation]:
+        """Send `spec` and run the gate's property checks on the exchange; AssertionError on a failure.
 
-        `kind` is "valid" (input the script accepts: no 5xx, strict JSON, output schema, no dead worker)
-        or "malformed" (must be refused with a 4xx). Warnings of the gate (pitfalls in the log) do not fail.
-        Returns the observation, or None when no response arrived (which fails server_survives).
+        `kind` is "valid" (input the script accepts: no 5xx, strict JSON, output schema, a live worker) or
+        "malformed" (must be refused with a 4xx). `checks` names the checks to run (default: the gate's
+        default set; "all" for every one). Warnings (pitfalls in the log) do not fail. Returns the
+        observation, or None when no response arrived (which fails server_survives).
         """
         from .checks import FAILURE, CheckFailure, Exchange, select_checks
 
@@ -303,24 +312,23 @@ class ScoreRequest:
         except RequestError as err:
             obs, exchange = None, Exchange(kind, spec, None, error=err.message, log_lines=err.log_lines)
         context = self._check_context()
-        for chosen in select_checks([]):
+        for chosen in select_checks(list(checks)):
             if not chosen.applies(exchange) or chosen.needs(context) is not None:
                 continue
             try:
                 chosen.run(context, exchange)
             except CheckFailure as failure:
                 if failure.severity == FAILURE:
-                    curl = self.client.curl(spec)
-                    raise AssertionError(
-                        f"{chosen.name} [{failure.kind}]: {failure.message}\n{curl}"
-                    ) from None
+                    message = f"{chosen.name} [{failure.kind}]: {failure.message}"
+                    raise AssertionError(f"{message}\nreproduce: {self.client.curl(spec)}") from None
         return obs
 
-    def _check_context(self) -> Any:
+    def _check_context(self) -> CheckContext:
         from .checks import FAILURE, CheckContext
         from .schemas import output_schema_from_swagger
 
         swagger = self.server.swagger()
+        # Asked for explicitly, a 5xx for malformed input fails (the gate only warns by default).
         return CheckContext(
             output_schema=output_schema_from_swagger(swagger) if swagger else None,
             output_source="@output_schema",

@@ -175,7 +175,23 @@ def infer_schema(values: Sequence[Any]) -> Optional[Dict[str, Any]]:
     merged = schemas[0]
     for schema in schemas[1:]:
         merged = _merge(merged, schema)
-    return merged
+    return _nullable_optionals(merged)
+
+
+def _nullable_optionals(schema: Dict[str, Any]) -> Dict[str, Any]:
+    """A key missing from some fixture bodies may also be null: scripts often answer None for what is absent."""
+    if "anyOf" in schema:
+        return {"anyOf": [_nullable_optionals(sub) for sub in schema["anyOf"]]}
+    if schema.get("type") == "array" and "items" in schema:
+        return {**schema, "items": _nullable_optionals(schema["items"])}
+    if schema.get("type") != "object":
+        return schema
+    properties = {}
+    for name, raw in schema["properties"].items():
+        sub = _nullable_optionals(raw)
+        optional = name not in schema["required"] and sub.get("type") != "null"
+        properties[name] = {"anyOf": [sub, {"type": "null"}]} if optional else sub
+    return {**schema, "properties": properties}
 
 
 def _schema_of(value: Any) -> Dict[str, Any]:

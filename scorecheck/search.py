@@ -40,7 +40,7 @@ from .process import ServerProcess
 
 HEALTH = RequestSpec(method="GET", path="/")
 RECOVERY_S = 60.0  # a restarted worker re-runs init(), which may load a model
-PROBE_TIMEOUT_S = 5.0
+KEPT_CANDIDATES = 5
 # A hypothesis run per kind of request: (kind, its share of --max-examples and of the time left). Malformed
 # requests get a quarter: they come in few families, and the script's own logic is where most bugs are.
 RUNS = ((MALFORMED, 0.25), (VALID, 1.0))
@@ -78,7 +78,9 @@ class Finding:
     """What one check saw during the search."""
 
     failures: int = 0
-    smallest: Optional[Tuple[Exchange, CheckFailure]] = None
+    # The few smallest failing examples, smallest first, and the first one found: a failure that does not
+    # reproduce on the re-check (a latency spike, say) falls back to the next candidate.
+    smallest: List[Tuple[Exchange, CheckFailure]] = field(default_factory=list)
     first: Optional[Tuple[Exchange, CheckFailure]] = None
     # warning message -> (first example, failure, how often)
     warnings: Dict[str, Tuple[Optional[Exchange], CheckFailure, int]] = field(default_factory=dict)
@@ -90,8 +92,17 @@ class Finding:
             return
         self.failures += 1
         self.first = self.first or (ex, failure)
-        if self.smallest is None or request_size(ex.request) < request_size(self.smallest[0].request):
-            self.smallest = (ex, failure)
+        if all(other.request != ex.request for other, _ in self.smallest):
+            self.smallest.append((ex, failure))
+            self.smallest.sort(key=lambda item: request_size(item[0].request))
+            del self.smallest[KEPT_CANDIDATES:]
+
+    def candidates(self) -> List[Tuple[Exchange, CheckFailure]]:
+        """The examples to re-check, in the order they are tried."""
+        found = list(self.smallest)
+        if self.first is not None and all(self.first[0].request != ex.request for ex, _ in found):
+            found.append(self.first)
+        return found
 
 
 class Sender:

@@ -43,17 +43,30 @@ def test_the_bundled_example_passes(tmp_path: Path) -> None:
     args = ["run", "fixtures/housing/score.py", "fixtures/housing/cases", "--junit-xml", str(report_path)]
     result = scorecheck(args, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASSED: 9 passed" in result.stdout
+    assert "property phase after the replay: seed 42" in result.stdout
     report = _report(report_path)
-    assert len(report.cases) == 10  # the startup case and the nine fixtures
+    replay = [case for case in report.cases if case.suite == "scorecheck.replay"]
+    assert len(replay) == 10  # the startup case and the nine fixtures
+    prop = [case for case in report.cases if case.suite == "scorecheck.property"]
+    assert [case.name for case in prop] == [
+        "server_survives",
+        "not_a_server_error",
+        "valid_json",
+        "output_schema",
+        "latency",
+        "malformed_input_rejected",
+        "server_warnings",
+    ]
     assert all(case.result is None for case in report.cases)
+    assert {case.classname for case in prop} == {"scorecheck.property.score"}
     assert report.properties["scorecheck.replay"]["entry_script"] == "fixtures/housing/score.py"
+    assert report.properties["scorecheck.property"]["seed"] == "42"
 
 
 def test_a_failing_fixture_exits_1_with_diff_curl_and_log(tmp_path: Path) -> None:
     write(tmp_path / "cases" / "ok.yaml", OK)
     write(tmp_path / "cases" / "bad.yaml", BAD)
-    result = scorecheck(["run", str(ECHO), "cases"], cwd=tmp_path)
+    result = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     case = _report(tmp_path / "TEST-scorecheck.xml").case("bad.yaml")
     assert case.result == "failure"
@@ -74,7 +87,7 @@ def test_malformed_fixtures_are_all_listed_before_any_server_starts(tmp_path: Pa
     write(tmp_path / "cases" / "typo.yaml", 'request: {json: {}}\nexpect: {staus: 200, json: {"a": 1}}\n')
     write(tmp_path / "cases" / "broken.yaml", "request: {json: [1, 2\n")
     write(tmp_path / "cases" / "two.json", '{"request": {"method": 5, "body": "x", "json": {}}}')
-    result = scorecheck(["run", str(ECHO), "cases", "--env", f"SC_INIT_MARKER={marker}"], cwd=tmp_path)
+    result = scorecheck(["run", "--no-properties", str(ECHO), "cases", "--env", f"SC_INIT_MARKER={marker}"], cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "typo.yaml: expect.staus: unknown key 'staus'" in result.stderr
     assert "broken.yaml: line " in result.stderr
@@ -89,7 +102,7 @@ def test_malformed_fixtures_are_all_listed_before_any_server_starts(tmp_path: Pa
 def test_init_failure_exits_3_with_the_users_file_and_line(tmp_path: Path) -> None:
     write(tmp_path / "cases" / "a.yaml", OK)
     write(tmp_path / "cases" / "b.yaml", OK)
-    result = scorecheck(["run", str(INIT_FAILS), "cases"], cwd=tmp_path)
+    result = scorecheck(["run", "--no-properties", str(INIT_FAILS), "cases"], cwd=tmp_path)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "init() failed: FileNotFoundError: model file missing" in result.stdout
     assert f'File "{INIT_FAILS}", line 9, in init' in result.stdout
@@ -111,7 +124,7 @@ def test_a_server_dying_mid_run_errors_the_rest_and_exits_3(tmp_path: Path) -> N
     write(tmp_path / "cases" / "a.yaml", OK)
     write(tmp_path / "cases" / "b.yaml", 'request: {json: {"die": true}}\n')
     write(tmp_path / "cases" / "c.yaml", OK)
-    result = scorecheck(["run", str(ECHO), "cases"], cwd=tmp_path)
+    result = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "SERVER DIED" in result.stdout
     report = _report(tmp_path / "TEST-scorecheck.xml")
@@ -127,7 +140,7 @@ def test_ctrl_c_leaves_no_server_and_writes_the_report(tmp_path: Path) -> None:
     write(tmp_path / "cases" / "b.yaml", 'request: {json: {"sleep": 30}}\n')
     write(tmp_path / "cases" / "c.yaml", OK)
     process = subprocess.Popen(
-        [str(SCORECHECK), "run", str(ECHO), "cases", "--env", f"SC_MARKER={marker}"],
+        [str(SCORECHECK), "run", "--no-properties", str(ECHO), "cases", "--env", f"SC_MARKER={marker}"],
         cwd=tmp_path,
         env=cli_env(),
         stdout=subprocess.PIPE,
@@ -205,9 +218,9 @@ def test_record_then_update_round_trip(tmp_path: Path) -> None:
     recorded["expect"]["json"]["echo"]["value"] = 2.5  # the script "changed": the snapshot is now stale
     recorded["expect"]["tolerance"] = {"abs": 0.01}
     one.write_text(yaml.safe_dump(recorded))
-    stale = scorecheck(["run", str(ECHO), "cases"], cwd=tmp_path)
+    stale = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path)
     assert stale.returncode == 1, stale.stdout + stale.stderr
-    update = scorecheck(["run", str(ECHO), "cases", "--update"], cwd=tmp_path)
+    update = scorecheck(["run", "--no-properties", str(ECHO), "cases", "--update"], cwd=tmp_path)
     assert update.returncode == 0, update.stdout + update.stderr
     assert "updated 1 expectation(s) in 1 file(s)" in update.stderr
     _report(tmp_path / "TEST-scorecheck.xml")
@@ -215,7 +228,7 @@ def test_record_then_update_round_trip(tmp_path: Path) -> None:
     assert updated["name"] == "one"
     assert updated["expect"]["tolerance"] == {"abs": 0.01}
     assert updated["expect"]["json"] == {"echo": {"tag": "one", "value": 1.5}}
-    rerun = scorecheck(["run", str(ECHO), "cases"], cwd=tmp_path)
+    rerun = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
 
 
@@ -229,7 +242,7 @@ def test_pyproject_settings_tag_selection_and_json_output(tmp_path: Path) -> Non
         junit-xml = "reports/TEST-scorecheck.xml"
         """,
     )
-    result = scorecheck(["run", "--tag", "smoke", "--format", "json"], cwd=tmp_path)
+    result = scorecheck(["run", "--no-properties", "--tag", "smoke", "--format", "json"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     doc = json.loads(result.stdout)
     assert doc["result"]["exit_code"] == 0
@@ -245,8 +258,8 @@ def test_pyproject_settings_tag_selection_and_json_output(tmp_path: Path) -> Non
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     write(tmp_path / "cases" / "a.yaml", OK)
     assert scorecheck(["run", str(ECHO)], cwd=tmp_path).returncode == 2
-    assert scorecheck(["run", str(ECHO), "cases", "-k", "nothing-matches"], cwd=tmp_path).returncode == 2
-    assert scorecheck(["run", str(ECHO), "cases", "--bogus"], cwd=tmp_path).returncode == 2
+    assert scorecheck(["run", "--no-properties", str(ECHO), "cases", "-k", "nothing-matches"], cwd=tmp_path).returncode == 2
+    assert scorecheck(["run", "--no-properties", str(ECHO), "cases", "--bogus"], cwd=tmp_path).returncode == 2
     help_text = scorecheck(["run", "--help"], cwd=tmp_path)
     assert help_text.returncode == 0
     assert "exit codes:" in help_text.stdout

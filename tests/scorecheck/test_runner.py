@@ -62,7 +62,7 @@ DIE = 'request: {json: {"die": true}}\n'
 
 def test_a_passing_run_in_order(tmp_path: Path) -> None:
     cases = _cases(tmp_path / "cases", {"a.yaml": OK, "b.yaml": "skip: not today\n" + OK})
-    config = RunConfig(entry_script=str(ECHO), fixtures=(str(tmp_path / "cases"),))
+    config = RunConfig(properties=False, entry_script=str(ECHO), fixtures=(str(tmp_path / "cases"),))
     events = list(run(config, cases))
     assert [type(e) for e in events] == [RunStarted, ServerStarted, CaseFinished, CaseFinished, RunFinished]
     started = events[0]
@@ -79,7 +79,7 @@ def test_a_passing_run_in_order(tmp_path: Path) -> None:
 
 def test_a_failure_carries_diff_curl_replay_and_log(tmp_path: Path) -> None:
     cases = _cases(tmp_path / "cases", {"bad.yaml": BAD})
-    config = RunConfig(entry_script=str(ECHO), fixtures=(str(tmp_path / "cases"),))
+    config = RunConfig(properties=False, entry_script=str(ECHO), fixtures=(str(tmp_path / "cases"),))
     events = list(run(config, cases))
     (failed,) = _finished(events)
     assert failed.outcome == "failed"
@@ -94,7 +94,7 @@ def test_a_failure_carries_diff_curl_replay_and_log(tmp_path: Path) -> None:
 
 def test_init_failure_names_the_users_line_and_skips_everything(tmp_path: Path) -> None:
     cases = _cases(tmp_path / "cases", {"a.yaml": OK, "b.yaml": OK})
-    events = list(run(RunConfig(entry_script=str(INIT_FAILS), fixtures=("cases",)), cases))
+    events = list(run(RunConfig(properties=False, entry_script=str(INIT_FAILS), fixtures=("cases",)), cases))
     failed = next(e for e in events if isinstance(e, ServerFailed))
     assert failed.message.startswith("init() failed: FileNotFoundError: model file missing")
     assert "sc_init_fails.py:5" in failed.message
@@ -108,7 +108,7 @@ def test_init_failure_names_the_users_line_and_skips_everything(tmp_path: Path) 
 
 def test_server_death_turns_the_rest_into_errors(tmp_path: Path) -> None:
     cases = _cases(tmp_path / "cases", {"a.yaml": OK, "b.yaml": DIE, "c.yaml": OK})
-    events = list(run(RunConfig(entry_script=str(ECHO), fixtures=("cases",)), cases))
+    events = list(run(RunConfig(properties=False, entry_script=str(ECHO), fixtures=("cases",)), cases))
     outcomes = [(c.name, c.outcome, c.kind) for c in _finished(events)]
     assert outcomes == [
         ("a.yaml", "passed", ""),
@@ -123,7 +123,7 @@ def test_server_death_turns_the_rest_into_errors(tmp_path: Path) -> None:
 
 def test_exitfirst_skips_the_rest(target: ServerProcess, tmp_path: Path) -> None:
     cases = _cases(tmp_path / "cases", {"a.yaml": BAD, "b.yaml": OK})
-    config = RunConfig(target=target.base_url, fixtures=("cases",), exitfirst=True)
+    config = RunConfig(properties=False, target=target.base_url, fixtures=("cases",), exitfirst=True)
     events = list(run(config, cases))
     assert [(c.name, c.outcome) for c in _finished(events)] == [("a.yaml", "failed"), ("b.yaml", "skipped")]
     assert "--exitfirst" in _finished(events)[1].message
@@ -132,7 +132,9 @@ def test_exitfirst_skips_the_rest(target: ServerProcess, tmp_path: Path) -> None
 
 def test_target_mode_sends_headers_and_reports_no_logs(target: ServerProcess, tmp_path: Path) -> None:
     cases = _cases(tmp_path / "cases", {"a.yaml": OK})
-    config = RunConfig(target=target.base_url, fixtures=("cases",), headers=(("X-Extra", "1"),))
+    config = RunConfig(
+        properties=False, target=target.base_url, fixtures=("cases",), headers=(("X-Extra", "1"),)
+    )
     events = list(run(config, cases))
     started = events[0]
     assert isinstance(started, RunStarted)
@@ -145,7 +147,9 @@ def test_target_mode_sends_headers_and_reports_no_logs(target: ServerProcess, tm
 
 def test_unreachable_target_is_a_startup_failure(tmp_path: Path) -> None:
     cases = _cases(tmp_path / "cases", {"a.yaml": OK})
-    config = RunConfig(target="http://127.0.0.1:9", fixtures=("cases",), startup_timeout=0.3)
+    config = RunConfig(
+        properties=False, target="http://127.0.0.1:9", fixtures=("cases",), startup_timeout=0.3
+    )
     events = list(run(config, cases))
     assert any(isinstance(e, ServerFailed) for e in events)
     assert _exit(events) == ExitCode.SERVER
@@ -155,7 +159,9 @@ def test_ctrl_c_from_the_consumer_stops_the_server_and_ends_the_stream(tmp_path:
     marker = tmp_path / "pgid"
     first = 'request: {json: {"sleep": 0.01}}\n'  # makes sc_echo write its process group to the marker
     cases = _cases(tmp_path / "cases", {"a.yaml": first, "b.yaml": OK, "c.yaml": OK})
-    config = RunConfig(entry_script=str(ECHO), fixtures=("cases",), env=(("SC_MARKER", str(marker)),))
+    config = RunConfig(
+        properties=False, entry_script=str(ECHO), fixtures=("cases",), env=(("SC_MARKER", str(marker)),)
+    )
     stream = run(config, cases)
     for event in stream:
         if isinstance(event, CaseFinished):
@@ -181,7 +187,7 @@ def test_a_harness_bug_is_reported_and_the_server_stopped(tmp_path: Path) -> Non
         raise ZeroDivisionError("phase bug")
         yield  # a generator, like every phase
 
-    config = RunConfig(entry_script=str(ECHO), fixtures=("cases",))
+    config = RunConfig(properties=False, entry_script=str(ECHO), fixtures=("cases",))
     events = list(run(config, cases, phases=[broken_phase]))
     assert not group_alive(groups[0])
     harness = _finished(events)[-1]
@@ -199,7 +205,7 @@ def test_phases_are_appended_after_replay(target: ServerProcess, tmp_path: Path)
         outcome = "passed" if obs.status < 500 else "failed"
         yield CaseFinished("property", "score", "not_a_server_error", outcome, obs.elapsed_ms / 1000)
 
-    config = RunConfig(target=target.base_url, fixtures=("cases",))
+    config = RunConfig(properties=False, target=target.base_url, fixtures=("cases",))
     events = list(run(config, cases, phases=[*DEFAULT_PHASES, property_phase]))
     assert [(c.suite, c.name) for c in _finished(events)] == [
         ("replay", "a.yaml"),
@@ -215,7 +221,11 @@ def test_an_observer_can_absorb_a_mismatch(target: ServerProcess, tmp_path: Path
         seen.append(mismatches)
         return True
 
-    events = list(run(RunConfig(target=target.base_url, fixtures=("cases",)), cases, observer=observer))
+    events = list(
+        run(
+            RunConfig(properties=False, target=target.base_url, fixtures=("cases",)), cases, observer=observer
+        )
+    )
     (case,) = _finished(events)
     assert (case.outcome, case.message) == ("passed", "expectation updated from the response")
     assert [m.path for m in seen[0]] == ["$.echo.n"]
@@ -227,7 +237,9 @@ def test_fixture_errors_become_one_error_case_per_file() -> None:
         FixtureError(Path("f/a.yaml"), "request.json", "must be a mapping"),
         FixtureError(Path("f/b.json"), "line 3", "invalid JSON"),
     ]
-    events = list(fixture_error_events(RunConfig(entry_script="s.py", fixtures=("f",)), errors))
+    events = list(
+        fixture_error_events(RunConfig(properties=False, entry_script="s.py", fixtures=("f",)), errors)
+    )
     cases = _finished(events)
     assert [(c.name, c.kind) for c in cases] == [("f/a.yaml", "FixtureError"), ("f/b.json", "FixtureError")]
     assert "expect.staus" in cases[0].details
@@ -237,7 +249,7 @@ def test_fixture_errors_become_one_error_case_per_file() -> None:
 
 def test_replay_command_quotes_the_name(tmp_path: Path) -> None:
     (case,) = _cases(tmp_path / "cases", {"x.yaml": "name: two rows and more\n" + OK})
-    config = RunConfig(entry_script="score.py", fixtures=("cases",), model_dir="model")
+    config = RunConfig(properties=False, entry_script="score.py", fixtures=("cases",), model_dir="model")
     command = replay_command(config, case)
     assert command.startswith("scorecheck run score.py ")
     assert command.endswith("--model-dir model -k '\"two rows and more\"'")
