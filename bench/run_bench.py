@@ -20,25 +20,26 @@ from benchkit.loadgen import wrk_path, wrk_version
 from benchkit.measure import ServerResult, Settings, measure_all
 from benchkit.procs import cleanup_on_exit
 from benchkit.report import build_rows, format_table, write_json
-from benchkit.servers import ALL_SERVERS, BARE, OURS, REFERENCE, Layout, gunicorn_flags, ours_threads, specs
+from benchkit.servers import ALL_SERVERS, BARE, OURS, REFERENCE, Layout, gunicorn_flags, ours_worker, specs
 from benchkit.venvs import ensure_reference_venv, package_version
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-# The bare Flask app gets as many gthread threads as ours runs per worker, so that it is the ceiling
-# for the same stack: read from ours (server/runners/gunicorn_runner.py), else this fallback.
-FALLBACK_THREADS = 4
+# The bare Flask app runs on ours' gunicorn worker class and threads, so that it is the ceiling for
+# the same stack: read from ours (server/runners/gunicorn_runner.py), else this fallback.
+FALLBACK_WORKER = ("gthread", 4)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workers", type=int, default=1, help="worker processes for every server (default 1)")
-    p.add_argument("--threads", type=int, help="gthread threads for the bare Flask app (default: as ours)")
-    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    p.add_argument("--bare-worker-class", help="gunicorn worker class of the bare Flask app (default: ours')")
+    p.add_argument("--threads", type=int, help="gunicorn --threads of the bare Flask app (default: as ours)")
+    p.add_argument("--duration", type=int, default=8, help="seconds per wrk run (default 8)")
     p.add_argument("--warmup", type=int, default=2, help="seconds of discarded wrk warm-up (default 2)")
     p.add_argument("--connections", default="1,8", help="wrk concurrencies, comma-separated (default 1,8)")
-    p.add_argument("--rounds", type=int, default=2, help="rounds over all servers; medians (default 2)")
-    p.add_argument("--launches", type=int, default=3, help="launches timed for startup per round (default 3)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds over all servers; medians (default 3)")
+    p.add_argument("--launches", type=int, default=2, help="launches timed for startup per round (default 2)")
     p.add_argument("--settle", type=float, default=2.0, help="idle seconds after ready before memory")
     p.add_argument(
         "--quiet",
@@ -47,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before each measurement wait until other processes use < this %% of the machine",
     )
     p.add_argument("--quiet-wait", type=float, default=30.0, help="longest wait for a quiet machine (s)")
+    p.add_argument(
+        "--retries", type=int, default=2, help="reruns of a wrk run disturbed by others (default 2)"
+    )
     p.add_argument("--ready-deadline", type=float, default=60.0, help="seconds a server has to answer GET /")
     p.add_argument("--servers", default=",".join(ALL_SERVERS), help="subset of reference,ours,bare")
     p.add_argument("--server-cpu", type=int, default=0, help="core the servers are pinned to (default 0)")
@@ -70,8 +74,8 @@ def _check_args(args: argparse.Namespace) -> None:
         "--launches": args.launches,
     }
     bad = [name for name, value in positive.items() if value < 1]
-    if bad or args.warmup < 0 or args.settle < 0 or args.ready_deadline <= 0:
-        raise SystemExit(f"invalid values: {bad or 'warmup/settle/ready-deadline'} must be positive")
+    if bad or min(args.warmup, args.settle, args.retries) < 0 or args.ready_deadline <= 0:
+        raise SystemExit(f"invalid values: {bad or 'others'} (counts >= 1, deadline > 0, the rest >= 0)")
 
 
 def _server_keys(text: str) -> tuple[str, ...]:
@@ -118,6 +122,7 @@ def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path) -> 
         settle_s=args.settle,
         quiet_threshold=args.quiet / 100,
         quiet_wait_s=args.quiet_wait,
+        retries=args.retries,
         wrk=wrk,
         lua=BENCH / "scripts" / "post_score.lua",
         logs=logs,
@@ -135,7 +140,8 @@ def _meta(args: argparse.Namespace, layout: Layout, settings: Settings, wrk: str
         "cpus": os.cpu_count(),
         "wrk": wrk_version(wrk),
         "workers": layout.workers,
-        "bare_threads": layout.threads,
+        "bare_worker_class": layout.bare_worker_class,
+        "bare_threads": layout.bare_threads,
         "duration_s": settings.duration_s,
         "warmup_s": settings.warmup_s,
         "connections": list(settings.connections),
@@ -146,6 +152,7 @@ def _meta(args: argparse.Namespace, layout: Layout, settings: Settings, wrk: str
         "settle_s": settings.settle_s,
         "quiet_threshold": settings.quiet_threshold,
         "quiet_wait_s": settings.quiet_wait_s,
+        "retries": settings.retries,
         "versions": {
             "azureml-inference-server-http": package_version(ref_py, "azureml-inference-server-http"),
             "reference gunicorn": package_version(ref_py, "gunicorn"),
@@ -177,8 +184,17 @@ def _layout(args: argparse.Namespace, keys: tuple[str, ...]) -> Layout:
     if OURS in keys and not (ours_bin / "azmlinfsrv").exists():
         print(f"warning: {ours_bin / 'azmlinfsrv'} not found: ours will fail", file=sys.stderr)
     flags = gunicorn_flags(ours_bin / "gunicorn") if BARE in keys else ()
-    threads = args.threads or ours_threads(ours_bin / "python") or FALLBACK_THREADS
-    return Layout(ref_bin, ours_bin, BENCH / "scripts", args.workers, threads, flags)
+    worker_class, threads = _bare_worker(args, ours_bin / "python") if BARE in keys else FALLBACK_WORKER
+    return Layout(ref_bin, ours_bin, BENCH / "scripts", args.workers, worker_class, threads, flags)
+
+
+def _bare_worker(args: argparse.Namespace, ours_python: Path) -> tuple[str, int | None]:
+    """Worker class and threads for the bare app: the flags, else what ours uses, else the fallback."""
+    detected = ours_worker(ours_python)
+    if detected is None and not (args.bare_worker_class and args.threads):
+        print(f"note: could not read ours' gunicorn worker; bare flask falls back to {FALLBACK_WORKER}")
+    worker_class, threads = detected or FALLBACK_WORKER
+    return args.bare_worker_class or worker_class, args.threads or threads
 
 
 def _warn_busy(results: dict[str, ServerResult], threshold: float) -> None:

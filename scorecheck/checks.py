@@ -200,6 +200,11 @@ def worker_death(lines: Sequence[str]) -> Optional[str]:
     return None
 
 
+def worker_booted(lines: Sequence[str]) -> bool:
+    """Whether a (replacement) worker was booted in these lines."""
+    return any(_WORKER_BOOT.search(line) for line in lines)
+
+
 def pitfalls(lines: Sequence[str]) -> List[Tuple[str, str]]:
     """(pitfall, message) for each server log record naming a production pitfall."""
     found = []

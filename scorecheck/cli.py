@@ -182,11 +182,10 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _property_options(parser: argparse.ArgumentParser) -> None:
+    checks = ", ".join(f"{name}{'' if c.default else ' (opt-in)'}" for name, c in CHECKS.items())
     group = parser.add_argument_group(
         "property phase",
-        "After the replay, hypothesis searches for inputs that break the script. Checks: "
-        + ", ".join(f"{name}{'' if c.default else ' (opt-in)'}" for name, c in CHECKS.items())
-        + ".",
+        _wrap(f"After the replay, hypothesis searches for inputs that break the script. Checks: {checks}."),
     )
     group.add_argument("--no-properties", action="store_true", help="replay the fixtures only")
     group.add_argument(
@@ -196,7 +195,10 @@ def _property_options(parser: argparse.ArgumentParser) -> None:
         help=f"the search's seed; the same seed gives the same examples (default {DEFAULT_SEED})",
     )
     group.add_argument(
-        "--max-examples", type=int, metavar="N", help=f"examples to try (default {DEFAULT_MAX_EXAMPLES})"
+        "--max-examples",
+        type=int,
+        metavar="N",
+        help=f"valid-input examples, plus a quarter as many malformed requests (default {DEFAULT_MAX_EXAMPLES})",
     )
     group.add_argument(
         "--max-time",

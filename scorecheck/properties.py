@@ -116,9 +116,7 @@ def _valid(
     if schema is not None:
         try:
             strategy = valid_requests(schema, cases, path)
-            sources.append(
-                f"valid input: @input_schema (swagger ServiceInput) and {shaped} fixture request(s)"
-            )
+            sources.append("valid input: @input_schema (swagger ServiceInput)")
             return strategy
         except (HypothesisException, ValueError, TypeError) as exc:
             sources.append(f"valid input: the input schema cannot be generated from ({exc}); fixtures only")
@@ -225,9 +223,13 @@ class _Reporter:
     def summary(self) -> str:
         result = self.result
         lines = [
-            f"seed {self.seed}; examples: {sent_counts(result)} in {result.elapsed_s:.1f} s; digest {result.digest}",
+            f"seed {self.seed}; examples: {sent_counts(result)} in {result.elapsed_s:.2f} s; digest {result.digest}",
             *self.plan.sources,
         ]
+        if self.ctx.config.hypothesis_database:
+            lines.append(
+                "the seed was not used: with --hypothesis-database, examples are saved ones, then random"
+            )
         if result.stopped_by:
             lines.append(f"the search stopped early: {result.stopped_by}")
         return "\n".join(lines)
@@ -321,7 +323,9 @@ class _Reporter:
         ex, obs = evidence.exchange, evidence.exchange.observation
         script = self.ctx.config.entry_script or ""
         recheck = (
-            "reproduced" if evidence.reproduced else "NOT reproduced (flaky); shown: the first time it failed"
+            "reproduced"
+            if evidence.reproduced
+            else "NOT reproduced (flaky); shown: the search's own observation"
         )
         lines = [
             evidence.failure.message,
@@ -333,7 +337,8 @@ class _Reporter:
             if obs is not None
             else f"response:  none ({ex.error})",
             f"re-check:  {recheck}",
-            f"found:     {finding.failures} failing example(s) among {sent_counts(self.result)}",
+            f"found:     {finding.failures} failing example(s) among {sent_counts(self.result)}"
+            f" (digest {self.result.digest})",
             f"seed:      {self.seed} (the same seed searches the same examples: --seed {self.seed})",
         ]
         if saved is not None:
@@ -350,23 +355,31 @@ class _Reporter:
         code, ex = self.result.server_exit
         message = f"the server exited with code {code} during the search"
         for check in checks:
-            if check.name != "server_survives":
-                continue
-            payload = f"; payload {_payload(ex.request, 60)}" if ex is not None else ""
-            details = (
-                f"{message}\n\nminimal payload: {_payload(ex.request, PAYLOAD_SHOWN) if ex else '(unknown)'}"
-            )
-            if ex is not None:
-                details += f"\nreproduce: {self.sender.client.curl(ex.request)}"
-            yield self._finished(
-                check, "failed", message=message + payload, kind="ServerDied", details=details
-            )
+            if check.name == "server_survives":
+                yield self._server_death(check, message, ex)
         yield from server_died(self.ctx, code)
         halt = self.ctx.halted
         assert halt is not None
         yield from (
             _not_run(self.ctx, c, halt, self.plan.group) for c in checks if c.name != "server_survives"
         )
+
+    def _server_death(self, check: Check, message: str, ex: Optional[Exchange]) -> CaseFinished:
+        """Not shrunk (there is no server left to shrink against), but reproducible and saved."""
+        if ex is None:
+            return self._finished(check, "failed", message=message, kind="ServerDied", details=message)
+        saved = self._save(check, _Evidence(ex, CheckFailure("ServerDied", message), reproduced=False))
+        lines = [
+            message,
+            "",
+            f"payload:   {_payload(ex.request, PAYLOAD_SHOWN)}",
+            f"reproduce: {self.sender.client.curl(ex.request)}",
+            f"seed:      {self.seed}",
+        ]
+        lines += [f"saved as:  {saved.as_posix()}"] if saved is not None else []
+        details = "\n".join(lines)
+        message += f"; payload {_payload(ex.request, 60)}"
+        return self._finished(check, "failed", message=message, kind="ServerDied", details=details)
 
 
 def _payload(spec: RequestSpec, limit: int) -> str:

@@ -5,8 +5,12 @@ the smallest failing request per check. That record, not hypothesis' final excep
 it survives a flaky server, several bugs at once, and budgets that cut shrinking short. Each failing check
 raises its own exception type, so hypothesis shrinks every check's failure separately.
 
-Budgets: no new request is sent after `max_time`, nor later than `shrink_time` after the first failure. Past a
-budget, examples return at once, so hypothesis winds down in moments without touching the server.
+Malformed requests are searched first, with a quarter of the examples and of the time, then valid ones. Each
+kind runs in rounds: hypothesis stops looking soon after its first failure, so once a round has shrunk a
+failing check, the next round records that check without interrupting the search and looks for the others.
+
+Budgets: no new request is sent after `max_time`, nor later than `shrink_time` after a round's first failure.
+Past a budget, examples return at once, so hypothesis winds down in moments without touching the server.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Type
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
@@ -32,7 +36,7 @@ from .checks import (
     CheckContext,
     CheckFailure,
     Exchange,
-    worker_death,
+    worker_booted,
 )
 from .client import Client, RequestError
 from .model import Observation, RequestSpec
@@ -118,10 +122,10 @@ class Sender:
     def lines_since(self, position: int) -> Tuple[str, ...]:
         return self.server.log_lines[position:] if self.server is not None else ()
 
-    def exchange(self, kind: str, request: RequestSpec, client: Optional[Client] = None) -> Exchange:
+    def exchange(self, kind: str, request: RequestSpec) -> Exchange:
         start = self.position()
         try:
-            obs: Optional[Observation] = (client or self.client).send(request)
+            obs: Optional[Observation] = self.client.send(request)
             error = ""
         except RequestError as err:
             obs, error = None, err.message
@@ -158,13 +162,12 @@ class Sender:
             if time.monotonic() >= deadline:
                 return
             time.sleep(0.05)
-        # The master logs the death before it boots the replacement, but its lines may still be in the pipe.
-        settle = time.monotonic() + 0.5
-        while (
-            self.server is not None
-            and worker_death(self.lines_since(start)) is None
-            and time.monotonic() < settle
-        ):
+        # The replacement worker answers only after the master logged its boot, but that line may still be in
+        # the pipe: wait for it, or the next example would be blamed for this one's restart.
+        settle = time.monotonic() + 1.0
+        while self.server is not None and not worker_booted(self.lines_since(start)):
+            if time.monotonic() >= settle:
+                return
             time.sleep(0.01)
 
 
@@ -209,6 +212,7 @@ class Search:
         self._started = time.monotonic()
         self._stop_at = self._started + settings.max_time
         self._internal: Optional[BaseException] = None
+        self._shrunk: Set[str] = set()  # checks whose failures an earlier round has shrunk
 
     # -- budgets ------------------------------------------------------------------------------------------------
 
@@ -236,6 +240,9 @@ class Search:
             self._failure_found()
             raise _ORIGINS[failed](failed)
 
+    def _failed_checks(self) -> Set[str]:
+        return {name for name, finding in self.findings.items() if finding.failures}
+
     def judge(self, ex: Exchange) -> Optional[str]:
         """Run every applicable check; record what they raise; return the first check that failed."""
         failed: Optional[str] = None
@@ -246,17 +253,20 @@ class Search:
                 check.run(self.context, ex)
             except CheckFailure as failure:
                 self.findings[check.name].add(ex, failure)
-                if failure.severity == FAILURE and failed is None:
+                # A check shrunk in an earlier round is only recorded now, so the search goes on for others.
+                if failure.severity == FAILURE and failed is None and check.name not in self._shrunk:
                     failed = check.name
         return failed
 
     # -- the hypothesis runs -----------------------------------------------------------------------------------
 
-    def _hypothesis_settings(self, max_examples: int) -> hypothesis.settings:
+    def _hypothesis_settings(self, max_examples: int, where: str) -> hypothesis.settings:
         database = self.settings.database
         phases = [Phase.generate, Phase.shrink]
+        # A folder per kind and round: hypothesis forgets saved examples that pass, and a later round no
+        # longer fails on the checks an earlier one shrank.
         return hypothesis.settings(
-            database=DirectoryBasedExampleDatabase(database) if database else None,
+            database=DirectoryBasedExampleDatabase(f"{database}/{where}") if database else None,
             phases=[Phase.reuse, *phases] if database else phases,
             max_examples=max_examples,
             deadline=None,
@@ -267,14 +277,15 @@ class Search:
             print_blob=False,
         )
 
-    def _test(self, kind: str, max_examples: int) -> Callable[[], None]:
-        @hypothesis.seed(self.settings.seed)
-        @self._hypothesis_settings(max_examples)
+    def _test(self, kind: str, max_examples: int, round_index: int) -> Callable[[], None]:
+        @self._hypothesis_settings(max_examples, f"{kind}-{round_index}")
         @hypothesis.given(self.strategies[kind])
         def property_search(request: RequestSpec) -> None:
             self._example(kind, request)
 
-        return property_search
+        if self.settings.database:
+            return property_search  # hypothesis ignores its database in seeded runs
+        return hypothesis.seed(self.settings.seed + round_index)(property_search)
 
     def run(self) -> SearchResult:
         """One hypothesis run per kind of request, sharing the findings, the counts and the time budget."""
@@ -292,16 +303,29 @@ class Search:
         return self._finish(result)
 
     def _run_kind(self, kind: str, share: float, phase_end: float, result: SearchResult) -> None:
+        """Rounds of hypothesis runs: once a round has found and shrunk a failing check, the next one looks
+        for the others (hypothesis stops searching soon after its first failure) until the examples or the
+        time of this kind are spent."""
         now = time.monotonic()
-        self._stop_at = min(phase_end, now + share * (phase_end - now))
-        examples = max(1, round(self.settings.max_examples * share))
+        kind_end = min(phase_end, now + share * (phase_end - now))
+        target = max(1, round(self.settings.max_examples * share))
+        for round_index in range(len(self.checks)):
+            self._stop_at = kind_end
+            failing = self._failed_checks()
+            self._run_round(kind, target - self.counts[kind], round_index, result)
+            found = self._failed_checks() - failing
+            if not found or self.counts[kind] >= target or time.monotonic() >= kind_end:
+                return
+            self._shrunk |= found
+
+    def _run_round(self, kind: str, examples: int, round_index: int, result: SearchResult) -> None:
         sent = sum(self.counts.values())
-        failing = sum(f.failures for f in self.findings.values())
+        failing = self._failed_checks()
         try:
             with with_reporter(lambda text: None):  # hypothesis must not print: the reporters own the output
-                self._test(kind, examples)()
+                self._test(kind, examples, round_index)()
         except Exception as exc:  # the failures hypothesis re-raises, or a reason it stopped early
-            if sum(f.failures for f in self.findings.values()) == failing:
+            if self._failed_checks() == failing:
                 if sum(self.counts.values()) == sent:
                     raise  # not one example ran: a broken strategy, reported as scorecheck's own error
                 result.stopped_by = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]

@@ -29,6 +29,7 @@ __all__ = [
     "input_schema_from_swagger",
     "json_request",
     "malformed_requests",
+    "schema_values",
     "succeeding_cases",
     "valid_requests",
 ]

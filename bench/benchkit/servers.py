@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ class Layout:
     ours_bin: Path
     scripts: Path
     workers: int
-    threads: int
+    bare_worker_class: str
+    bare_threads: int | None
     bare_flags: tuple[str, ...] = ()
 
     @property
@@ -69,16 +71,15 @@ def ours_cmd(layout: Layout, port: int) -> list[str]:
 
 
 def bare_cmd(layout: Layout, port: int) -> list[str]:
-    """Bare Flask on the same gunicorn worker class and thread count as ours; no access log, so it
-    is the ceiling for the stack. ``bare_flags`` adds --no-control-socket where gunicorn has it (as ours)."""
+    """Bare Flask on the same gunicorn worker class (and threads) as ours; no access log, so it is
+    the ceiling for the stack. ``bare_flags`` adds --no-control-socket where gunicorn has it (as ours)."""
     return [
         str(layout.ours_bin / "gunicorn"),
         "--workers",
         str(layout.workers),
         "--worker-class",
-        "gthread",
-        "--threads",
-        str(layout.threads),
+        layout.bare_worker_class,
+        *(["--threads", str(layout.bare_threads)] if layout.bare_threads else []),
         *layout.bare_flags,
         "--bind",
         f"127.0.0.1:{port}",
@@ -105,10 +106,26 @@ def gunicorn_flags(gunicorn: Path) -> tuple[str, ...]:
     return ("--no-control-socket",) if "--no-control-socket" in out.stdout else ()
 
 
-def ours_threads(python: Path) -> int | None:
-    """Threads per gunicorn worker in ours (``THREADS_PER_WORKER``), None if it cannot be read."""
+_OURS_WORKER_CODE = """
+import json, os
+from azmlinfsrv.config import CliArgs, build_config
+from azmlinfsrv.runners.gunicorn_runner import gunicorn_options
+opts = gunicorn_options(build_config(CliArgs(), {}, os.getcwd()))
+cls = opts["worker_class"]
+name = cls if isinstance(cls, str) else f"{cls.__module__}.{cls.__qualname__}"
+print(json.dumps([name, opts.get("threads")]))
+"""
+
+
+def ours_worker(python: Path) -> tuple[str, int | None] | None:
+    """Ours' gunicorn worker class and threads (None: not set), read from its gunicorn options."""
     if not python.exists():
         return None
-    code = "from azmlinfsrv.runners.gunicorn_runner import THREADS_PER_WORKER as t; print(int(t))"
-    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    return int(out.stdout) if out.returncode == 0 and out.stdout.strip().isdigit() else None
+    out = subprocess.run(
+        [str(python), "-c", _OURS_WORKER_CODE], capture_output=True, text=True, timeout=60, check=False
+    )
+    try:
+        name, threads = json.loads(out.stdout)
+    except ValueError:
+        return None
+    return str(name), int(threads) if threads else None

@@ -1,7 +1,7 @@
 """Bare Flask app serving the same ``run()`` as the servers: the ceiling for Flask on gunicorn.
 
-Started by run_bench.py with the gunicorn CLI, e.g.
-``gunicorn --workers 1 --worker-class gthread --threads 4 --chdir bench/scripts bare_flask_app:app``.
+Started by run_bench.py with the gunicorn CLI on ours' worker class, e.g.
+``gunicorn --workers 1 --worker-class CLASS --chdir bench/scripts bare_flask_app:app``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 import types
-from typing import Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 _LEAVES = {
     "azureml.contrib.services.aml_request": "azmlinfsrv.compat.aml_request",
@@ -35,43 +35,44 @@ class _AliasLoader(importlib.abc.Loader):
         self._target = target
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> Optional[types.ModuleType]:
-        if self._target is None:
-            return None
-        return importlib.import_module(self._target)
+        # The target module itself, so that the alias and the real name are the same object.
+        return importlib.import_module(self._target) if self._target else None
 
     def exec_module(self, module: types.ModuleType) -> None:
         return None
 
 
 class AliasFinder(importlib.abc.MetaPathFinder):
+    """Resolves `leaves` (alias name -> our module) and `parents` (empty packages that hold them)."""
+
+    def __init__(self, name: str, leaves: Mapping[str, str], parents: Iterable[str] = ()) -> None:
+        self.name = name
+        self._leaves = dict(leaves)
+        self._parents = frozenset(parents)
+
     def find_spec(
         self,
         fullname: str,
         path: Optional[Sequence[str]],
         target: Optional[types.ModuleType] = None,
     ) -> Optional[importlib.machinery.ModuleSpec]:
-        if fullname in _LEAVES:
-            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(_LEAVES[fullname]))
-        if fullname in _PARENTS:
+        if fullname in self._leaves:
+            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(self._leaves[fullname]))
+        if fullname in self._parents:
             return importlib.machinery.ModuleSpec(fullname, _AliasLoader(None), is_package=True)
         return None
 
 
-class _LeafFirstFinder(AliasFinder):
-    def find_spec(
-        self,
-        fullname: str,
-        path: Optional[Sequence[str]],
-        target: Optional[types.ModuleType] = None,
-    ) -> Optional[importlib.machinery.ModuleSpec]:
-        if fullname in _LEAVES:
-            return super().find_spec(fullname, path, target)
-        return None
+def install_finder(finder: AliasFinder, first: bool) -> None:
+    """Idempotent per finder name: safe to call from every worker."""
+    if any(isinstance(f, AliasFinder) and f.name == finder.name for f in sys.meta_path):
+        return
+    if first:
+        sys.meta_path.insert(0, finder)
+    else:
+        sys.meta_path.append(finder)
 
 
 def install() -> None:
-    """Idempotent: safe to call from every worker."""
-    if any(isinstance(f, AliasFinder) for f in sys.meta_path):
-        return
-    sys.meta_path.insert(0, _LeafFirstFinder())
-    sys.meta_path.append(AliasFinder())
+    install_finder(AliasFinder("azureml-modules", _LEAVES), first=True)
+    install_finder(AliasFinder("azureml-packages", {}, _PARENTS), first=False)

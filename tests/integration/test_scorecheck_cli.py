@@ -87,7 +87,7 @@ def test_malformed_fixtures_are_all_listed_before_any_server_starts(tmp_path: Pa
     write(tmp_path / "cases" / "typo.yaml", 'request: {json: {}}\nexpect: {staus: 200, json: {"a": 1}}\n')
     write(tmp_path / "cases" / "broken.yaml", "request: {json: [1, 2\n")
     write(tmp_path / "cases" / "two.json", '{"request": {"method": 5, "body": "x", "json": {}}}')
-    result = scorecheck(["run", "--no-properties", str(ECHO), "cases", "--env", f"SC_INIT_MARKER={marker}"], cwd=tmp_path)
+    result = scorecheck(["run", str(ECHO), "cases", "--env", f"SC_INIT_MARKER={marker}"], cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "typo.yaml: expect.staus: unknown key 'staus'" in result.stderr
     assert "broken.yaml: line " in result.stderr
@@ -258,8 +258,8 @@ def test_pyproject_settings_tag_selection_and_json_output(tmp_path: Path) -> Non
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     write(tmp_path / "cases" / "a.yaml", OK)
     assert scorecheck(["run", str(ECHO)], cwd=tmp_path).returncode == 2
-    assert scorecheck(["run", "--no-properties", str(ECHO), "cases", "-k", "nothing-matches"], cwd=tmp_path).returncode == 2
-    assert scorecheck(["run", "--no-properties", str(ECHO), "cases", "--bogus"], cwd=tmp_path).returncode == 2
+    assert scorecheck(["run", str(ECHO), "cases", "-k", "nothing-matches"], cwd=tmp_path).returncode == 2
+    assert scorecheck(["run", str(ECHO), "cases", "--bogus"], cwd=tmp_path).returncode == 2
     help_text = scorecheck(["run", "--help"], cwd=tmp_path)
     assert help_text.returncode == 0
     assert "exit codes:" in help_text.stdout
