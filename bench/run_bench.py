@@ -100,8 +100,10 @@ def _cpus(args: argparse.Namespace) -> tuple[int | None, int | None]:
 
 
 def _server_env() -> dict[str, str]:
-    """The environment minus anything that would steer a server (AZUREML_*, a venv, PYTHONPATH)."""
-    drop = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+    """The environment minus anything that would steer a server (AZUREML_*, a venv, PYTHONPATH), and
+    minus PYTHONDONTWRITEBYTECODE: ours runs from the source tree (editable install), which would
+    then be compiled again at every launch, unlike an installed package such as the reference."""
+    drop = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE")
     return {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_") and k not in drop}
 
 

@@ -21,6 +21,7 @@ import yaml
 
 from .client import is_secret_header
 from .config import RunConfig
+from .fixtures import REQUEST_KEYS
 from .model import Case, Mismatch, Observation
 
 INPUTS_DIR = "_inputs"  # a leading "_" keeps the loader from reading body files as fixtures
@@ -206,19 +207,6 @@ class Snapshotter:
 # ---------------------------------------------------------------------------------------------------------------
 # Skeletons from request inputs
 
-_REQUEST_KEYS = (
-    "method",
-    "path",
-    "query",
-    "headers",
-    "json",
-    "body",
-    "body_base64",
-    "body_file",
-    "form",
-    "files",
-)
-
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "case"
@@ -244,10 +232,10 @@ def _from_line(line: str, where: str, config: RunConfig) -> Dict[str, Any]:
     if "request" in value:
         case = {k: v for k, v in value.items() if k in ("name", "description", "tags", "request")}
     else:
-        unknown = sorted(set(value) - set(_REQUEST_KEYS))
+        unknown = sorted(set(value) - set(REQUEST_KEYS))
         if unknown:
             raise RecordError(
-                [f"{where}: unknown request key {unknown[0]!r} (valid: {', '.join(_REQUEST_KEYS)})"]
+                [f"{where}: unknown request key {unknown[0]!r} (valid: {', '.join(REQUEST_KEYS)})"]
             )
         case = {"request": value}
     request = case["request"] if isinstance(case["request"], dict) else {}

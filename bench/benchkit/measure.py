@@ -176,8 +176,20 @@ def _rotated(items: list[_T], by: int) -> list[_T]:
     return items[k:] + items[:k]
 
 
+def _warm_launch(spec: ServerSpec, settings: Settings, result: ServerResult) -> None:
+    """One untimed launch: fills the page cache and writes bytecode caches, as on a deployed server."""
+    try:
+        with running(_start(spec, settings, "first")) as server:
+            wait_ready(server, settings.ready_deadline_s)
+    except _FAILURES as exc:
+        _fail(result, exc)
+
+
 def _startup_phase(specs: list[ServerSpec], settings: Settings, results: dict[str, ServerResult]) -> None:
     """Timed launches, one server after the other: spawn to the first 200 on ``GET /``."""
+    print("== first launch of each server (untimed)", flush=True)
+    for spec in specs:
+        _warm_launch(spec, settings, results[spec.key])
     for rnd in range(settings.rounds):
         print(f"== startup, round {rnd + 1}/{settings.rounds}", flush=True)
         for i in range(settings.launches):
