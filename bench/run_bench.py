@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchkit.cpu import Patience
 from benchkit.loadgen import wrk_path, wrk_version
 from benchkit.measure import ServerResult, Settings, measure_all
 from benchkit.procs import cleanup_on_exit
@@ -51,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--retries", type=int, default=2, help="reruns of a wrk run disturbed by others (default 2)"
     )
+    p.add_argument(
+        "--patience", type=float, default=240.0, help="total seconds for quiet waits and reruns (default 240)"
+    )
     p.add_argument("--ready-deadline", type=float, default=60.0, help="seconds a server has to answer GET /")
     p.add_argument("--servers", default=",".join(ALL_SERVERS), help="subset of reference,ours,bare")
     p.add_argument("--server-cpu", type=int, default=0, help="core the servers are pinned to (default 0)")
@@ -74,7 +78,7 @@ def _check_args(args: argparse.Namespace) -> None:
         "--launches": args.launches,
     }
     bad = [name for name, value in positive.items() if value < 1]
-    if bad or min(args.warmup, args.settle, args.retries) < 0 or args.ready_deadline <= 0:
+    if bad or min(args.warmup, args.settle, args.retries, args.patience) < 0 or args.ready_deadline <= 0:
         raise SystemExit(f"invalid values: {bad or 'others'} (counts >= 1, deadline > 0, the rest >= 0)")
 
 
@@ -123,8 +127,8 @@ def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path) -> 
         ready_deadline_s=args.ready_deadline,
         settle_s=args.settle,
         quiet_threshold=args.quiet / 100,
-        quiet_wait_s=args.quiet_wait,
         retries=args.retries,
+        patience=Patience(args.quiet / 100, args.quiet_wait, args.patience),
         wrk=wrk,
         lua=BENCH / "scripts" / "post_score.lua",
         logs=logs,
@@ -153,8 +157,10 @@ def _meta(args: argparse.Namespace, layout: Layout, settings: Settings, wrk: str
         "load_cpu": settings.load_cpu,
         "settle_s": settings.settle_s,
         "quiet_threshold": settings.quiet_threshold,
-        "quiet_wait_s": settings.quiet_wait_s,
+        "quiet_wait_s": args.quiet_wait,
         "retries": settings.retries,
+        "patience_s": args.patience,
+        "patience_left_s": round(settings.patience.remaining_s, 1),
         "versions": {
             "azureml-inference-server-http": package_version(ref_py, "azureml-inference-server-http"),
             "reference gunicorn": package_version(ref_py, "gunicorn"),
@@ -221,6 +227,8 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(format_table(rows, settings.connections))
     _warn_busy(results, settings.quiet_threshold)
+    if settings.patience.remaining_s <= 0:
+        print("note: the --patience budget ran out; later measurements did not wait for a quiet machine")
     for r in results.values():
         if r.error:
             print(f"\n{r.label} FAILED: {r.error.splitlines()[0]} (see its log in {settings.logs})")

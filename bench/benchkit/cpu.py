@@ -55,6 +55,30 @@ def wait_quiet(threshold: float, max_wait_s: float, window_s: float = 0.5) -> fl
 
 
 @dataclass
+class Patience:
+    """How long the whole run may still wait for a quiet machine or rerun disturbed measurements."""
+
+    threshold: float
+    per_wait_s: float
+    remaining_s: float
+
+    def wait_quiet(self) -> None:
+        """Wait until the machine is quiet, at most ``per_wait_s`` and what is left of the budget."""
+        if self.remaining_s <= 0:
+            return
+        started = time.monotonic()
+        wait_quiet(self.threshold, min(self.per_wait_s, self.remaining_s))
+        self.remaining_s -= time.monotonic() - started
+
+    def take(self, seconds: float) -> bool:
+        """Spend ``seconds`` of the budget on a rerun if there is that much left."""
+        if self.remaining_s < seconds:
+            return False
+        self.remaining_s -= seconds
+        return True
+
+
+@dataclass
 class ForeignCpu:
     """Measures, around a block, the share of all cores used by processes other than ours.
 

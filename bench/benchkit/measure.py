@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from benchkit.cpu import ForeignCpu, wait_quiet
+from benchkit.cpu import ForeignCpu, Patience
 from benchkit.loadgen import WrkResult, run_wrk
 from benchkit.memory import TreeMemory, descendants, tree_memory
 from benchkit.procs import Server, free_port, launch, pinned, running, wait_ready
@@ -42,8 +42,8 @@ class Settings:
     ready_deadline_s: float
     settle_s: float
     quiet_threshold: float
-    quiet_wait_s: float
     retries: int
+    patience: Patience
     wrk: str
     lua: Path
     logs: Path
@@ -134,21 +134,20 @@ def _wrk(settings: Settings, url: str, conns: int, duration_s: int) -> WrkResult
 
 def _one_wrk(settings: Settings, url: str, conns: int, server: Server) -> tuple[WrkResult, ForeignCpu]:
     """A wrk run once the machine is quiet, noting other processes' CPU share meanwhile."""
-    wait_quiet(settings.quiet_threshold, settings.quiet_wait_s)
+    settings.patience.wait_quiet()
     with ForeignCpu(tuple(descendants(server.pid))) as foreign:
         run = _wrk(settings, url, conns, settings.duration_s)
     return run, foreign
 
 
 def _measured_wrk(settings: Settings, url: str, conns: int, server: Server, result: ServerResult) -> None:
-    """A measured wrk run; rerun (up to ``settings.retries`` times) while other processes were busy.
-
-    The run with the least background CPU is kept.
+    """A measured wrk run; rerun (up to ``settings.retries`` times, while the patience budget lasts)
+    when other processes were busy meanwhile. The run with the least background CPU is kept.
     """
     print(f", wrk -c{conns} -d{settings.duration_s}s", flush=True)
     run, foreign = _one_wrk(settings, url, conns, server)
     for _ in range(settings.retries):
-        if foreign.share <= settings.quiet_threshold:
+        if foreign.share <= settings.quiet_threshold or not settings.patience.take(settings.duration_s):
             break
         print(f"    ... {foreign.share:.0%} background CPU meanwhile: again", flush=True)
         again, again_foreign = _one_wrk(settings, url, conns, server)
@@ -197,7 +196,7 @@ def _startup_phase(specs: list[ServerSpec], settings: Settings, results: dict[st
                 result = results[spec.key]
                 if result.error is not None:
                     continue
-                wait_quiet(settings.quiet_threshold, settings.quiet_wait_s)
+                settings.patience.wait_quiet()
                 try:
                     with running(_start(spec, settings, f"startup-{rnd}-{i}")) as server:
                         result.startup_s.append(wait_ready(server, settings.ready_deadline_s))

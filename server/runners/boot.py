@@ -1,17 +1,22 @@
-"""What every runner does to turn a config into a served app, and how a boot failure is reported."""
+"""What every runner does to turn a config into a served app, and how a boot failure is reported.
+
+The worker-side modules (Flask, inference-schema, the entry loader) are imported inside `boot()`, not here: the
+gunicorn master imports this module but never serves, and without preload those imports would only add their
+memory to the master as well as to every worker.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Optional
-
-import flask
+from typing import TYPE_CHECKING, Optional
 
 from ..config import ServerConfig
 from ..debugger import DebuggerUnavailable, attach_debugger
-from ..entry import EntryScriptError, InitFailed, format_chained
-from ..telemetry import Telemetry, start_telemetry
-from ..worker import load_worker
+
+if TYPE_CHECKING:
+    import flask
+
+    from ..telemetry import Telemetry
 
 EXIT_BOOT_FAILURE = 3
 logger = logging.getLogger("azmlinfsrv")
@@ -19,6 +24,10 @@ logger = logging.getLogger("azmlinfsrv")
 
 def boot(config: ServerConfig) -> Optional[flask.Flask]:
     """The app, or None after logging why the script cannot be served (the caller exits 3)."""
+    from ..entry import EntryScriptError, InitFailed, format_chained
+    from ..telemetry import start_telemetry
+    from ..worker import load_worker
+
     telemetry = None
     try:
         if config.debug_port is not None:
