@@ -104,7 +104,16 @@ class ThreadedSyncWorker(SyncWorker):  # type: ignore[misc]
             super().notify()
 
     def _stuck(self) -> bool:
-        extensions = getattr(self.wsgi, "extensions", None) or {}
-        busy_for: Optional[Callable[[], Optional[float]]] = extensions.get(BUSY_FOR_EXTENSION)
+        busy_for = self._busy_for()
         seconds = busy_for() if busy_for is not None else None
         return seconds is not None and seconds > float(self.cfg.timeout)
+
+    def _busy_for(self) -> Optional[Callable[[], Optional[float]]]:
+        # Looked up once: notify() runs before every accept.
+        if not hasattr(self, "_busy_for_fn"):
+            wsgi = getattr(self, "wsgi", None)
+            if wsgi is None:
+                return None  # not loaded yet
+            extensions = getattr(wsgi, "extensions", None) or {}
+            self._busy_for_fn: Optional[Callable[[], Optional[float]]] = extensions.get(BUSY_FOR_EXTENSION)
+        return self._busy_for_fn
