@@ -12,11 +12,9 @@ from typing import List, NoReturn, Optional, Sequence
 from .banner import render_banner
 from .compat import aliases
 from .config import CliArgs, ConfigError, ServerConfig, build_config
+from .exitcodes import EXIT_USAGE
 from .logs import builtin_config, configure_logging, emit
 
-EXIT_OK = 0
-EXIT_USAGE = 1  # upstream remaps argparse's 2 to 1; scripts and orchestrators rely on it
-EXIT_BOOT_FAILURE = 3
 logger = logging.getLogger("azmlinfsrv")
 
 

@@ -14,7 +14,6 @@ from .log_format import LOG_FORMAT
 from .unified.logfiles import attach_log_files
 
 LOGGER_NAME = "azmlinfsrv"
-ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
 
 def builtin_config(level: str) -> Dict[str, Any]:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
     from ..telemetry import Telemetry
 
-EXIT_BOOT_FAILURE = 3
 logger = logging.getLogger("azmlinfsrv")
 
 

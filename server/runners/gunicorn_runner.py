@@ -14,8 +14,9 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from ..config import ServerConfig
+from ..exitcodes import EXIT_BOOT_FAILURE, EXIT_OK
 from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID, access_line, log_fast
-from .boot import EXIT_BOOT_FAILURE, boot
+from .boot import boot
 
 GRACEFUL_TIMEOUT_S = 30
 
@@ -96,4 +97,4 @@ def gunicorn_options(config: ServerConfig) -> Dict[str, Any]:
 
 def serve_gunicorn(config: ServerConfig) -> int:
     AzmlApplication(config).run()
-    return 0
+    return EXIT_OK

@@ -8,8 +8,9 @@ from types import FrameType
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ..config import ServerConfig
+from ..exitcodes import EXIT_BOOT_FAILURE, EXIT_OK
 from ..log_format import access_line, log_fast
-from .boot import EXIT_BOOT_FAILURE, boot
+from .boot import boot
 
 MIN_THREADS = 4
 access_log = logging.getLogger("gunicorn.access")
@@ -70,7 +71,7 @@ def serve_waitress(config: ServerConfig) -> int:
         pass
     finally:
         server.close()
-    return 0
+    return EXIT_OK
 
 
 def _stop_on_sigterm(server: Any) -> None:

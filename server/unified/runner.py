@@ -19,6 +19,7 @@ from typing import Any, Dict
 import flask
 from gunicorn.arbiter import Arbiter
 
+from ..exitcodes import EXIT_BOOT_FAILURE, EXIT_OK
 from ..runners.gunicorn_runner import LoadingApplication, _AzmlLogger
 from . import aliases
 from .app import create_fastml_app
@@ -26,7 +27,6 @@ from .execution import InferencePool
 from .logfiles import LIFECYCLE_LOGGER, AppFormatter, ErrorFormatter, attach_log_files
 from .services import ServiceLoadError, load_fastml_services
 
-EXIT_LOAD_FAILURE = 3
 # Request threads beyond --threads: health checks and queued requests wait on these, not on an inference.
 SPARE_THREADS = 16
 # gunicorn kills a worker whose heartbeat stops for this long; a worker sends none while load_context() runs.
@@ -88,7 +88,7 @@ def serve(options: FastmlOptions) -> int:
         f"{options.timeout_s:g} s" if options.timeout_s > 0 else "none",
     )
     FastmlApplication(options).run()
-    return 0
+    return EXIT_OK
 
 
 def gunicorn_options(options: FastmlOptions) -> Dict[str, Any]:
@@ -154,6 +154,6 @@ def load_worker(options: FastmlOptions) -> flask.Flask:
         sys.stderr.write(f"fastml: cannot load the services: {exc}\n")
         sys.stderr.flush()
         # A worker exiting 3 makes gunicorn's arbiter stop the whole server with 3 instead of respawning it.
-        sys.exit(EXIT_LOAD_FAILURE)
+        sys.exit(EXIT_BOOT_FAILURE)
     lifecycle.info("Worker %d loaded services: %s", os.getpid(), ", ".join(services.names))
     return create_fastml_app(services)

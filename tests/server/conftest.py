@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,3 +49,27 @@ def raw_server(app_root: Path) -> Iterator[RunningServer]:
 @pytest.fixture(scope="session")
 def returns_server(app_root: Path) -> Iterator[RunningServer]:
     yield from _serve("returns.py", app_root)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Undo dictConfig (run_cli and the logging tests apply one): every logger put back, pytest's handlers kept."""
+    root = logging.getLogger()
+    loggers = {
+        name: obj for name, obj in logging.root.manager.loggerDict.items() if isinstance(obj, logging.Logger)
+    }
+    saved = {name: (lg.level, list(lg.handlers), lg.propagate, lg.disabled) for name, lg in loggers.items()}
+    root_level, root_handlers = root.level, list(root.handlers)
+    yield
+    for name, lg in list(logging.root.manager.loggerDict.items()):
+        if not isinstance(lg, logging.Logger):
+            continue
+        level, handlers, propagate, disabled = saved.get(name, (logging.NOTSET, [], True, False))
+        lg.setLevel(level)
+        lg.handlers = handlers
+        lg.propagate = propagate
+        lg.disabled = disabled
+    for handler in list(root.handlers):
+        if handler not in root_handlers and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+    root.setLevel(root_level)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -38,30 +37,6 @@ def run_module(args: List[str], cwd: Path, **env: str) -> subprocess.CompletedPr
         timeout=60,
         check=False,
     )
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """run_cli applies the built-in dictConfig; put every logger back afterwards (pytest's handlers kept)."""
-    root = logging.getLogger()
-    loggers = {
-        name: obj for name, obj in logging.root.manager.loggerDict.items() if isinstance(obj, logging.Logger)
-    }
-    saved = {name: (lg.level, list(lg.handlers), lg.propagate, lg.disabled) for name, lg in loggers.items()}
-    root_level, root_handlers = root.level, list(root.handlers)
-    yield
-    for name, lg in list(logging.root.manager.loggerDict.items()):
-        if not isinstance(lg, logging.Logger):
-            continue
-        level, handlers, propagate, disabled = saved.get(name, (logging.NOTSET, [], True, False))
-        lg.setLevel(level)
-        lg.handlers = handlers
-        lg.propagate = propagate
-        lg.disabled = disabled
-    for handler in list(root.handlers):
-        if handler not in root_handlers and not type(handler).__module__.startswith("_pytest"):
-            root.removeHandler(handler)
-    root.setLevel(root_level)
 
 
 @pytest.fixture

@@ -10,24 +10,9 @@ from typing import Any
 
 import pytest
 import requests
-from support import SCRIPTS_DIR, SWAGGER_DIR, RunningServer, start_server
+from support import SCHEMA_SERVICE_INPUT, SCRIPTS_DIR, SWAGGER_DIR, RunningServer, start_server
 
 VERSIONS = ["2", "3", "3.1"]
-SCHEMA_SERVICE_INPUT = {
-    "type": "object",
-    "properties": {
-        "data": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["a", "b"],
-                "properties": {"a": {"type": "integer", "format": "int64"}, "b": {"type": "string"}},
-            },
-        },
-        "scale": {"type": "number", "format": "double"},
-    },
-    "example": {"data": [{"a": 1, "b": "x"}], "scale": 2.0},
-}
 USER_FILES = ("swagger.json", "swagger2.json", "swagger3.json", "swagger3.1.json")
 
 

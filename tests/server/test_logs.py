@@ -25,30 +25,6 @@ LINE = re.compile(
 
 
 @pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """Undo dictConfig: levels, handlers, propagation and disabled flags of every logger, pytest's handlers kept."""
-    root = logging.getLogger()
-    loggers = {
-        name: obj for name, obj in logging.root.manager.loggerDict.items() if isinstance(obj, logging.Logger)
-    }
-    saved = {name: (lg.level, list(lg.handlers), lg.propagate, lg.disabled) for name, lg in loggers.items()}
-    root_level, root_handlers = root.level, list(root.handlers)
-    yield
-    for name, lg in list(logging.root.manager.loggerDict.items()):
-        if not isinstance(lg, logging.Logger):
-            continue
-        level, handlers, propagate, disabled = saved.get(name, (logging.NOTSET, [], True, False))
-        lg.setLevel(level)
-        lg.handlers = handlers
-        lg.propagate = propagate
-        lg.disabled = disabled
-    for handler in list(root.handlers):
-        if handler not in root_handlers and not type(handler).__module__.startswith("_pytest"):
-            root.removeHandler(handler)
-    root.setLevel(root_level)
-
-
-@pytest.fixture
 def app(tmp_path: Path) -> Path:
     root = tmp_path / "app"
     root.mkdir()

@@ -18,6 +18,7 @@ from azmlinfsrv.swagger import (
 from inference_schema.parameter_types.abstract_parameter_type import AbstractParameterType
 from inference_schema.parameter_types.standard_py_parameter_type import StandardPythonParameterType
 from inference_schema.schema_decorators import input_schema
+from support import SCHEMA_SERVICE_INPUT
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "swagger"
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -128,21 +129,7 @@ def test_v31_differs_from_v3_only_in_openapi(tmp_path: Path) -> None:
 
 def test_schema_script_service_input(tmp_path: Path) -> None:
     docs = build(schema_run, tmp_path)
-    want = {
-        "type": "object",
-        "properties": {
-            "data": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["a", "b"],
-                    "properties": {"a": {"type": "integer", "format": "int64"}, "b": {"type": "string"}},
-                },
-            },
-            "scale": {"type": "number", "format": "double"},
-        },
-        "example": {"data": [{"a": 1, "b": "x"}], "scale": 2.0},
-    }
+    want = SCHEMA_SERVICE_INPUT
     for version in docs.versions:
         assert schemas(served(docs, version))["ServiceInput"] == want
     # No @output_schema: inference-schema's own default, not the undecorated placeholder.

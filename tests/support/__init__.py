@@ -1,5 +1,6 @@
-"""Helpers shared by the test suites: launching the real server as a process."""
+"""Helpers shared by the test suites: launching the real server as a process, and expected values."""
 
+from .expected import SCHEMA_SERVICE_INPUT
 from .server import (
     HOST,
     REPO_ROOT,
@@ -20,6 +21,7 @@ from .server import (
 __all__ = [
     "HOST",
     "REPO_ROOT",
+    "SCHEMA_SERVICE_INPUT",
     "SCRIPTS_DIR",
     "SWAGGER_DIR",
     "RawResponse",
