@@ -14,6 +14,7 @@ from . import SERVER_VERSION
 from .compat.aml_request import AMLRequest
 from .config import ServerConfig
 from .cors import CorsPolicy
+from .fast_score import fast_score
 from .headers import RequestIds, ServerHeaders, request_ids
 from .invoke import Invoker, json_response, message_response
 from .swagger import SwaggerDocuments
@@ -28,7 +29,9 @@ def create_app(
     invoker: Invoker,
     swaggers: SwaggerDocuments,
     telemetry: Optional[Telemetry] = None,
+    fast_path: bool = True,
 ) -> flask.Flask:
+    """`fast_path=False` sends every request through Flask (the parity tests compare both paths)."""
     app = flask.Flask("azmlinfsrv")
     # @rawhttp scripts may check isinstance(request, AMLRequest), as they can upstream.
     app.request_class = AMLRequest
@@ -40,7 +43,8 @@ def create_app(
         _add_telemetry(app, telemetry)
     version = SERVER_VERSION if config.version_header else None
     cors = CorsPolicy(config.cors_list) if config.cors_list else None
-    app.wsgi_app = ServerHeaders(app.wsgi_app, version, cors)  # type: ignore[method-assign]
+    fast = fast_score(invoker, telemetry is not None) if fast_path else None
+    app.wsgi_app = ServerHeaders(app.wsgi_app, version, cors, fast)  # type: ignore[method-assign]
     return app
 
 

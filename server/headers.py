@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, Tuple
 
 from .cors import CorsPolicy
 from .log_format import log_fast
@@ -38,6 +38,14 @@ _SLASHES = re.compile(r"/{2,}")
 Headers = List[Tuple[str, str]]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class FastPath(Protocol):
+    """A WSGI app that answers some requests for one path itself (see fast_score.py)."""
+
+    def accepts(self, environ: Dict[str, Any]) -> bool: ...
+
+    def __call__(self, environ: Dict[str, Any], start_response: StartResponse) -> Iterable[bytes]: ...
 
 
 @dataclass(frozen=True)
@@ -112,8 +120,15 @@ class ServerHeaders:
     """WSGI middleware: merges repeated slashes, answers 431 for over-long ids, adds the id, version and CORS
     headers to every response, and logs one line per /score and /swagger.json request."""
 
-    def __init__(self, app: WSGIApp, server_version: Optional[str], cors: Optional[CorsPolicy]) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        server_version: Optional[str],
+        cors: Optional[CorsPolicy],
+        fast_score: Optional[FastPath] = None,
+    ) -> None:
         self._app = app
+        self._fast = fast_score
         self._version: Headers = [(SERVER_VERSION_HEADER, server_version)] if server_version else []
         self._cors = cors
 
@@ -138,7 +153,10 @@ class ServerHeaders:
                 seen.append(next((v for k, v in headers if k.lower() == "content-length"), "N/A"))
             return start_response(status, headers, exc_info)
 
-        result = _reject(ids.error, start) if ids.error is not None else self._app(environ, start)
+        app = self._app
+        if path == "/score" and self._fast is not None and self._fast.accepts(environ):
+            app = self._fast
+        result = _reject(ids.error, start) if ids.error is not None else app(environ, start)
         if path in LOGGED_PATHS and len(seen) == 2:
             _log_request(environ, path, seen[0], seen[1], started)
         return result

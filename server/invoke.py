@@ -10,7 +10,7 @@ import json
 import logging
 import math
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple, Union
 
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -58,6 +58,10 @@ class Invoker:
         self._worker_timeout_s = worker_timeout_s
 
     @property
+    def entry(self) -> EntryScript:
+        return self._entry
+
+    @property
     def raw_mode(self) -> bool:
         return self._entry.mode == "raw"
 
@@ -79,6 +83,14 @@ class Invoker:
             kwargs = run_kwargs(self._entry, request)
         except InputError as exc:
             return message_response(exc.status, exc.message)
+        outcome = self.run_timed(kwargs)
+        if isinstance(outcome, WerkzeugResponse):
+            return outcome
+        result, elapsed_ms = outcome
+        return with_run_headers(to_response(result), elapsed_ms)
+
+    def run_timed(self, kwargs: Dict[str, Any]) -> Union[WerkzeugResponse, Tuple[Any, float]]:
+        """Call run() under its deadline: `(result, elapsed ms)`, or the error response when it failed."""
         started = time.perf_counter()
         try:
             result = self._scorer.call(
@@ -101,12 +113,7 @@ class Invoker:
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         if self._telemetry is not None:
             self._telemetry.model_data(self._ids(), kwargs.get(self._entry.data_param), result)
-        response = to_response(result)
-        if FAILED_HEADER not in response.headers:
-            # add, not set: to_response removed any copy of these, and set() rescans the whole header list.
-            response.headers.add(FAILED_HEADER, "True" if _failed(response) else "False")
-            response.headers.add(EXEC_MS_HEADER, f"{elapsed_ms:.3f}")
-        return response
+        return result, elapsed_ms
 
     def _report(self, exc: BaseException) -> None:
         if self._telemetry is not None:
@@ -129,6 +136,15 @@ def _log_user_exception(exc: BaseException) -> None:
     logger.error("Encountered Exception: %s", format_chained(wrapped))
 
 
+def with_run_headers(response: WerkzeugResponse, elapsed_ms: float) -> WerkzeugResponse:
+    """Add the run headers to the response for a run() that returned, unless it is an error of ours."""
+    if FAILED_HEADER not in response.headers:
+        # add, not set: to_response removed any copy of these, and set() rescans the whole header list.
+        response.headers.add(FAILED_HEADER, "True" if _failed(response) else "False")
+        response.headers.add(EXEC_MS_HEADER, f"{elapsed_ms:.3f}")
+    return response
+
+
 def _failed(response: WerkzeugResponse) -> bool:
     return response.status_code >= 500 or bool(getattr(response, "run_function_failed", False))
 
@@ -141,13 +157,18 @@ def to_response(result: Any) -> WerkzeugResponse:
         result.headers.pop(FAILED_HEADER, None)
         result.headers.pop(EXEC_MS_HEADER, None)
         return result
-    body = _serialise(result)
+    return body_response(serialise(result))
+
+
+def body_response(body: Optional[str]) -> WerkzeugResponse:
+    """The response for a serialised run() result; None (it did not serialise) is production's 500."""
     if body is None:
         return message_response(500, INTERNAL_ERROR)
     return flask.Response(body, status=200, mimetype="application/json")
 
 
-def _serialise(result: Any) -> Optional[str]:
+def serialise(result: Any) -> Optional[str]:
+    """run()'s plain return value as production's JSON text, or None (logged) when production answers 500."""
     if result is None:
         return "{}"
     try:

@@ -63,8 +63,13 @@ def _json_string(request: flask.Request) -> str:
             request.mimetype,
         )
         return ""
+    return body_text(request.get_data())
+
+
+def body_text(body: bytes) -> str:
+    """The data an undecorated run() receives for a POST body."""
     try:
-        return request.get_data().decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(400, f"Input cannot be decoded as UTF-8: {exc}") from exc
 

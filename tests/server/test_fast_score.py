@@ -1,0 +1,314 @@
+"""The fast path for undecorated POST /score (azmlinfsrv.fast_score) answers exactly as the Flask path does.
+
+Each request goes through two apps built from the same script, one with the fast path and one without, and the
+status, headers, body and log lines must match. The HTTP-level conformance checks run against the fast path too
+(their undecorated sample scripts take it), so both paths are covered end to end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import flask
+import pytest
+from azmlinfsrv.app import create_app
+from azmlinfsrv.compat import aliases
+from azmlinfsrv.config import CliArgs, build_config
+from azmlinfsrv.entry import load_entry
+from azmlinfsrv.fast_score import FastScore, fast_score
+from azmlinfsrv.invoke import Invoker
+from azmlinfsrv.scoring import Scorer
+from azmlinfsrv.swagger import SwaggerSettings, build_swaggers
+from support import SCRIPTS_DIR
+
+TIMEOUT_MS = 300
+REQUEST_ID = "parity-request"
+_TIMINGS = re.compile(r"\d+\.\d{3}ms")
+
+
+class Answer:
+    def __init__(self, status: str, headers: List[Tuple[str, str]], body: bytes, logs: List[str]) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.logs = logs
+
+    def comparable(self) -> Tuple[str, List[Tuple[str, str]], bytes, List[str]]:
+        headers = [(k, "<ms>" if k == "x-ms-run-fn-exec-ms" else v) for k, v in self.headers]
+        return self.status, headers, self.body, self.logs
+
+
+class ParityApps:
+    """The same script served with and without the fast path, in this process."""
+
+    def __init__(self, script: Path, tmp_path: Path) -> None:
+        config = build_config(
+            CliArgs(entry_script=str(script), host="127.0.0.1"),
+            {"SCORING_TIMEOUT_MS": str(TIMEOUT_MS)},
+            str(tmp_path),
+        )
+        entry = load_entry(config)
+        entry.init()
+        swaggers = build_swaggers(
+            SwaggerSettings(app_root=str(tmp_path)), entry.run, logging.getLogger("test")
+        )
+        self.invoker = Invoker(entry, Scorer(), config.scoring_timeout_ms, config.worker_timeout)
+        assert fast_score(self.invoker, telemetry_enabled=False) is not None, (
+            "the sample must take the fast path"
+        )
+        self.fast = create_app(config, self.invoker, swaggers)
+        self.flask = create_app(config, self.invoker, swaggers, fast_path=False)
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> ParityApps:
+    aliases.install()  # the sample script imports azureml.contrib.services, as deployed scripts do
+    return ParityApps(SCRIPTS_DIR / "outcomes.py", tmp_path_factory.mktemp("fast_app_root"))
+
+
+@pytest.fixture(autouse=True)
+def server_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "propagate", True)
+    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "disabled", False)
+    caplog.set_level(logging.INFO)
+
+
+def environ(
+    body: bytes, content_type: Optional[str] = "application/json", path: str = "/score", **extra: Any
+) -> Dict[str, Any]:
+    """A POST as gunicorn hands it over (it terminates the input stream itself)."""
+    env: Dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "RAW_URI": path,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "5001",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "127.0.0.1:5001",
+        "HTTP_X_REQUEST_ID": REQUEST_ID,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if content_type is not None:
+        env["CONTENT_TYPE"] = content_type
+    env.update(extra)
+    return env
+
+
+def call(app: flask.Flask, env: Dict[str, Any], caplog: pytest.LogCaptureFixture) -> Answer:
+    caplog.clear()
+    seen: Dict[str, Any] = {}
+
+    def start_response(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> None:
+        seen["status"], seen["headers"] = status, list(headers)
+
+    chunks = app(env, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    # First line of each message: tracebacks differ in the frames of the two paths, not in what they report.
+    logs = [
+        f"{r.levelname} {r.name} {_TIMINGS.sub('<ms>', r.getMessage().splitlines()[0])}"
+        for r in caplog.records
+        if r.name.startswith("azmlinfsrv")
+    ]
+    return Answer(seen["status"], seen["headers"], body, logs)
+
+
+def both(apps: ParityApps, caplog: pytest.LogCaptureFixture, **kwargs: Any) -> Tuple[Answer, Answer]:
+    body = kwargs.pop("body")
+    return call(apps.fast, environ(body, **kwargs), caplog), call(apps.flask, environ(body, **kwargs), caplog)
+
+
+KINDS = [
+    "none",
+    "string",
+    "list",
+    "unicode",
+    "nan",
+    "inf",
+    "set",
+    "numpy",
+    "numpy-scalar",
+    "deep",
+    "circular",
+    "response",
+    "response-json",
+    "response-500",
+    "raise",
+    "slow",
+    "print",
+    "anything else",
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_outcome_of_run_is_answered_alike(
+    apps: ParityApps, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    fast, slow = both(apps, caplog, body=kind.encode())
+    assert fast.comparable() == slow.comparable()
+    assert any(k == "x-request-id" and v == REQUEST_ID for k, v in fast.headers)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"data": [[1, 2, 3]]}', "application/json"),
+        (b'{"data": 1}', "application/json; charset=utf-8"),
+        (b"plain text", "text/plain"),
+        (b"no content type", None),
+        (b"", "application/json"),
+        (b"\xff\xfe not utf-8", "application/json"),
+        ("caf\u00e9 \u2603".encode(), "text/plain; charset=utf-8"),
+        (b"x" * 200_000, "application/octet-stream"),
+    ],
+    ids=["json", "json-charset", "text", "no-type", "empty", "not-utf8", "utf8", "large"],
+)
+def test_bodies_reach_run_alike(
+    apps: ParityApps, caplog: pytest.LogCaptureFixture, body: bytes, content_type: Optional[str]
+) -> None:
+    fast, slow = both(apps, caplog, body=body, content_type=content_type)
+    assert fast.comparable() == slow.comparable()
+
+
+def test_path_query_and_repeated_slashes_alike(apps: ParityApps, caplog: pytest.LogCaptureFixture) -> None:
+    for extra in (
+        {"path": "//score"},
+        {"QUERY_STRING": "a=1&b=2"},
+        {"HTTP_X_MS_CLIENT_REQUEST_ID": "client-1"},
+    ):
+        fast, slow = both(apps, caplog, body=b"list", **extra)
+        assert fast.comparable() == slow.comparable()
+        assert fast.status == "200 OK"
+
+
+def test_success_headers_are_in_flasks_order(apps: ParityApps, caplog: pytest.LogCaptureFixture) -> None:
+    fast, _ = both(apps, caplog, body=b"list")
+    assert [k for k, _ in fast.headers] == [
+        "Content-Type",
+        "Content-Length",
+        "x-ms-run-function-failed",
+        "x-ms-run-fn-exec-ms",
+        "x-request-id",
+        "x-ms-request-id",
+        "x-ms-server-version",
+    ]
+    assert fast.body == b"[1, 2, 3]"
+    assert fast.logs[-1].startswith("INFO azmlinfsrv POST /score 200 <ms> 9")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"CONTENT_TYPE": "application/x-www-form-urlencoded"},
+        {"CONTENT_TYPE": "multipart/form-data; boundary=x"},
+        {"REQUEST_METHOD": "GET"},
+        {"REQUEST_METHOD": "OPTIONS"},
+    ],
+    ids=["urlencoded", "multipart", "get", "options"],
+)
+def test_declined_requests_go_to_flask(extra: Dict[str, Any]) -> None:
+    assert not FastScore.accepts(environ(b"x", **extra))
+
+
+def test_unterminated_input_goes_to_flask() -> None:
+    env = environ(b"x")
+    del env["wsgi.input_terminated"]
+    assert not FastScore.accepts(env)
+    assert FastScore.accepts(environ(b"x"))
+
+
+def test_form_body_gets_flasks_warning_and_empty_string(
+    apps: ParityApps, caplog: pytest.LogCaptureFixture
+) -> None:
+    fast, slow = both(apps, caplog, body=b"a=1", content_type="application/x-www-form-urlencoded")
+    assert fast.comparable() == slow.comparable()
+    assert b'"received": ""' in fast.body
+
+
+def test_bad_request_ids_are_rejected_alike(apps: ParityApps, caplog: pytest.LogCaptureFixture) -> None:
+    fast, slow = both(apps, caplog, body=b"list", HTTP_X_REQUEST_ID="x" * 101)
+    assert fast.comparable() == slow.comparable()
+    assert fast.status.startswith("431")
+
+
+def test_body_read_failure_is_flasks_generic_500(apps: ParityApps, caplog: pytest.LogCaptureFixture) -> None:
+    class Disconnected(io.RawIOBase):
+        def read(self, size: int = -1) -> bytes:
+            raise OSError("client went away")
+
+    fast, slow = both(apps, caplog, body=b"", **{"wsgi.input": Disconnected()})
+    assert fast.comparable() == slow.comparable()
+    assert fast.status.startswith("500")
+    assert "Exception on /score [POST]" in fast.logs[0]
+
+
+# --- when the fast path is used --------------------------------------------------------------------------------
+
+
+def entry_invoker(script: Path, tmp_path: Path) -> Invoker:
+    config = build_config(CliArgs(entry_script=str(script), host="127.0.0.1"), {}, str(tmp_path))
+    return Invoker(load_entry(config), Scorer(), config.scoring_timeout_ms, config.worker_timeout)
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [("outcomes.py", True), ("hello.py", True), ("echo.py", False)],
+    ids=["outcomes", "hello", "request-headers"],
+)
+def test_fast_path_only_for_plain_run(tmp_path: Path, script: str, expected: bool) -> None:
+    aliases.install()
+    invoker = entry_invoker(SCRIPTS_DIR / script, tmp_path)
+    assert (fast_score(invoker, telemetry_enabled=False) is not None) is expected
+
+
+@pytest.mark.parametrize("mode", ["schema", "raw"])
+def test_no_fast_path_for_decorated_run(tmp_path: Path, mode: str) -> None:
+    plain = entry_invoker(SCRIPTS_DIR / "hello.py", tmp_path).entry
+    invoker = Invoker(dataclasses.replace(plain, mode=mode), Scorer(), 1000, 30)
+    assert fast_score(invoker, telemetry_enabled=False) is None
+
+
+def test_no_fast_path_with_telemetry(tmp_path: Path) -> None:
+    invoker = entry_invoker(SCRIPTS_DIR / "hello.py", tmp_path)
+    assert fast_score(invoker, telemetry_enabled=True) is None
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["import flask\n", "from flask import request\n", "# run() reads Flask's g\n"],
+)
+def test_no_fast_path_when_the_script_mentions_flask(tmp_path: Path, source: str) -> None:
+    script = tmp_path / "score.py"
+    script.write_text(source + "def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    invoker = entry_invoker(script, tmp_path)
+    assert fast_score(invoker, telemetry_enabled=False) is None
+
+
+def test_no_fast_path_when_the_driver_module_mentions_flask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "fast_inner.py").write_text("from flask import g\n\n\ndef run(data):\n    return data\n")
+    outer = tmp_path / "score.py"
+    outer.write_text("import fast_inner as driver_module\n\n\ndef init():\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fast_inner", raising=False)
+    invoker = entry_invoker(outer, tmp_path)
+    assert invoker.entry.run.__module__ == "fast_inner"
+    assert fast_score(invoker, telemetry_enabled=False) is None
