@@ -22,6 +22,20 @@ class AMLLogFormatter(logging.Formatter):
     ) -> None:
         # dictConfig's "class" form passes style/validate/defaults too.
         super().__init__(fmt or LOG_FORMAT, datefmt, *args, **kwargs)
+        self._second = -1
+        self._stamp = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        # Every request logs two lines: the date part is made once a second instead of for each line.
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = time.strftime(self.default_time_format, self.converter(second))  # type: ignore[misc,call-arg]
+            self._second = second
+        if self.default_msec_format is None:
+            return self._stamp
+        return self.default_msec_format % (self._stamp, record.msecs)
 
 
 class RootAccessFilter(logging.Filter):

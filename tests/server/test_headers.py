@@ -20,6 +20,7 @@ from azmlinfsrv.headers import (
     MS_IDS_TOO_LONG,
     REQUEST_ID_TOO_LONG,
     RequestIds,
+    new_request_id,
     resolve_ids,
 )
 from azmlinfsrv.invoke import Invoker
@@ -58,6 +59,14 @@ def is_uuid4(value: Optional[str]) -> bool:
 # --- the matrix of contract §6.2 ------------------------------------------------------------------------------
 
 U = "<uuid>"
+
+
+def test_new_request_ids_are_distinct_uuid4s() -> None:
+    ids = [new_request_id() for _ in range(500)]
+    assert all(is_uuid4(value) and uuid.UUID(value).variant == uuid.RFC_4122 for value in ids)
+    assert len(set(ids)) == len(ids)
+
+
 MATRIX = [
     # sent (A, B, C)           returned (x-request-id, x-ms-request-id, x-ms-client-request-id)
     ((None, None, None), (U, U, None)),

@@ -83,6 +83,18 @@ def test_formatter_uses_utc_and_the_upstream_layout(non_utc_zone: None) -> None:
     assert LOG_FORMAT == "%(asctime)s %(levelname).1s [%(process)d] %(name)s - %(message)s"
 
 
+def test_formatter_times_match_loggings_own_across_seconds(non_utc_zone: None) -> None:
+    # The date part is cached per second: lines within one second, and the next one, must read as logging makes them.
+    formatter = AMLLogFormatter()
+    reference = logging.Formatter(LOG_FORMAT)
+    reference.converter = time.gmtime  # type: ignore[assignment]
+    for created in (1_795_000_000.25, 1_795_000_000.999, 1_795_000_001.0, 1_795_003_600.5, 1_795_000_000.0):
+        record = logging.LogRecord("azmlinfsrv", logging.INFO, __file__, 1, "x", (), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert formatter.formatTime(record) == reference.formatTime(record)
+    assert formatter.formatTime(record, "%H:%M") == reference.formatTime(record, "%H:%M") == "11:06"
+
+
 @pytest.mark.parametrize(
     ("message", "kept"),
     [

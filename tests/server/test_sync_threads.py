@@ -1,0 +1,97 @@
+"""Unit tests for the per-connection trims of ThreadedSyncWorker (heartbeat interval, accept without fcntl).
+
+Its behaviour under load (liveness while run() is busy, the worker timeout) is checked over HTTP in
+test_conformance_process.py.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional
+
+import pytest
+from azmlinfsrv.runners import sync_threads
+from azmlinfsrv.runners.sync_threads import HEARTBEAT_S, ThreadedSyncWorker
+from azmlinfsrv.scoring import BUSY_FOR_EXTENSION
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Heartbeat:
+    def __init__(self) -> None:
+        self.beats = 0
+
+    def notify(self) -> None:
+        self.beats += 1
+
+
+def make_worker(timeout: int, busy_for: Optional[float] = None) -> Any:
+    worker: Any = ThreadedSyncWorker.__new__(ThreadedSyncWorker)
+    worker.cfg = SimpleNamespace(timeout=timeout)
+    worker.tmp = Heartbeat()
+    extensions: Dict[str, Any] = {BUSY_FOR_EXTENSION: lambda: busy_for}
+    worker.wsgi = SimpleNamespace(extensions=extensions)
+    return worker
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(sync_threads.time, "monotonic", fake)
+    return fake
+
+
+def test_heartbeat_at_most_once_per_interval(clock: Clock) -> None:
+    worker = make_worker(timeout=300)
+    for _ in range(50):
+        worker.notify()
+    assert worker.tmp.beats == 1
+    clock.now += HEARTBEAT_S * 0.9
+    worker.notify()
+    assert worker.tmp.beats == 1
+    clock.now += HEARTBEAT_S * 0.2
+    worker.notify()
+    assert worker.tmp.beats == 2
+
+
+def test_short_worker_timeout_beats_ten_times_per_timeout(clock: Clock) -> None:
+    worker = make_worker(timeout=2)
+    worker.notify()
+    clock.now += 0.21
+    worker.notify()
+    assert worker.tmp.beats == 2
+
+
+def test_no_heartbeat_while_run_is_stuck(clock: Clock) -> None:
+    worker = make_worker(timeout=2, busy_for=5.0)
+    for _ in range(5):
+        clock.now += 1.0
+        worker.notify()
+    assert worker.tmp.beats == 0
+
+
+def test_accepted_connection_is_blocking_and_not_inherited(monkeypatch: pytest.MonkeyPatch) -> None:
+    handled: List[socket.socket] = []
+    worker = make_worker(timeout=300)
+    monkeypatch.setattr(worker, "handle", lambda listener, client, addr: handled.append(client))
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError) as nothing_waiting:
+            worker.accept(listener)
+        assert nothing_waiting.value.errno in (errno.EAGAIN, errno.EWOULDBLOCK)
+        with socket.create_connection(listener.getsockname(), timeout=5):
+            listener.settimeout(5)  # the connection is queued; don't race the handshake
+            worker.accept(listener)
+        assert len(handled) == 1
+        client = handled[0]
+        assert client.getblocking() is True
+        assert client.get_inheritable() is False
+        client.close()
