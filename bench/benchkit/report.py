@@ -27,6 +27,8 @@ class Metric:
     vs_bare: float | None = None
     digits: int = 1
     ratios: bool = True
+    # Per-round values, for metrics measured once per round: their ratios are taken round by round.
+    rounds: Callable[[ServerResult], list[float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,16 @@ def _rps(conns: int) -> Getter:
     return lambda r: r.load_median(conns, lambda w: w.rps)
 
 
+def _rps_rounds(conns: int) -> Callable[[ServerResult], list[float]]:
+    return lambda r: [w.rps for w in r.loads.get(conns, [])]
+
+
 def _p99_ms(conns: int) -> Getter:
     return lambda r: r.load_median(conns, lambda w: w.lat_p99_us / 1000)
+
+
+def _p99_rounds(conns: int) -> Callable[[ServerResult], list[float]]:
+    return lambda r: [w.lat_p99_us / 1000 for w in r.loads.get(conns, [])]
 
 
 def _errors(conns: int) -> Getter:
@@ -85,8 +95,14 @@ def _background_pct(r: ServerResult) -> float | None:
 
 def metrics(connections: Sequence[int]) -> list[Metric]:
     """The rows of the report: those with targets first, then figures for information."""
-    rows = [Metric(f"throughput c={c}", "req/s", True, _rps(c), 1.8, 0.9, 0) for c in connections]
-    rows += [Metric(f"p99 latency c={c}", "ms", False, _p99_ms(c), 1.0, None, 2) for c in connections]
+    rows = [
+        Metric(f"throughput c={c}", "req/s", True, _rps(c), 1.8, 0.9, 0, rounds=_rps_rounds(c))
+        for c in connections
+    ]
+    rows += [
+        Metric(f"p99 latency c={c}", "ms", False, _p99_ms(c), 1.0, None, 2, rounds=_p99_rounds(c))
+        for c in connections
+    ]
     rows += [
         Metric("launch to first 200", "ms", False, _startup_ms, 0.4, None, 0),
         Metric("idle RSS (tree)", "MB", False, _idle_rss, 0.6, None, 1),
@@ -96,7 +112,14 @@ def metrics(connections: Sequence[int]) -> list[Metric]:
 
 def _info_metrics(connections: Sequence[int]) -> list[Metric]:
     rows = [
-        Metric(f"server CPU/request c={c} (info)", "us", False, _cpu_per_req(c), digits=0)
+        Metric(
+            f"server CPU/request c={c} (info)",
+            "us",
+            False,
+            _cpu_per_req(c),
+            digits=0,
+            rounds=lambda r, c=c: list(r.cpu_us_per_req.get(c, [])),
+        )
         for c in connections
     ]
     rows += [
@@ -112,6 +135,30 @@ def _info_metrics(connections: Sequence[int]) -> list[Metric]:
 
 def _ratio(num: float | None, den: float | None) -> float | None:
     return num / den if num is not None and den else None
+
+
+def _paired_ratio(m: Metric, ours: ServerResult, other: ServerResult) -> float | None:
+    """Median of the round-by-round ratios: the runs of one round are adjacent in time, so a slow spell of the
+    host (it comes and goes over minutes, for all servers alike) cancels out instead of landing on one server."""
+    if m.rounds is None:
+        return None
+    pairs = [a / b for a, b in zip(m.rounds(ours), m.rounds(other)) if b]
+    if not pairs or len(m.rounds(ours)) != len(m.rounds(other)):
+        return None
+    return statistics.median(pairs)
+
+
+def _ratios(
+    m: Metric, results: dict[str, ServerResult], values: tuple[float | None, ...]
+) -> tuple[float | None, ...]:
+    ref, ours, bare = values
+    if not m.ratios:
+        return None, None
+    out = []
+    for key, value in ((REFERENCE, ref), (BARE, bare)):
+        paired = _paired_ratio(m, results[OURS], results[key]) if OURS in results and key in results else None
+        out.append(paired if paired is not None else _ratio(ours, value))
+    return tuple(out)
 
 
 def _target_text(m: Metric) -> str:
@@ -145,7 +192,7 @@ def build_rows(results: dict[str, ServerResult], connections: Sequence[int]) -> 
     rows = []
     for m in metrics(connections):
         ref, ours, bare = (m.get(results[k]) if k in results else None for k in (REFERENCE, OURS, BARE))
-        ours_ref, ours_bare = (_ratio(ours, ref), _ratio(ours, bare)) if m.ratios else (None, None)
+        ours_ref, ours_bare = _ratios(m, results, (ref, ours, bare))
         rows.append(
             Row(
                 f"{m.name} ({m.unit})" if m.unit else m.name,
