@@ -22,7 +22,6 @@ from .schemas import validator
 
 FAILURE = "failure"
 WARNING = "warning"
-SEVERITIES = (FAILURE, WARNING)
 VALID = "valid"
 MALFORMED = "malformed"
 ANY_KIND: FrozenSet[str] = frozenset({VALID, MALFORMED})

@@ -363,7 +363,7 @@ def _check_schema(schema: Any, instance: Any) -> Iterator[Mismatch]:
     for error in errors:
         where = format_path(tuple(error.absolute_path))
         message = f"{where}: schema violation: {error.message}"
-        yield Mismatch("SchemaViolation", where, error.schema, error.instance, _one_line(message))
+        yield Mismatch("SchemaViolation", where, error.schema, error.instance, one_line(message))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def _check_schema(schema: Any, instance: Any) -> Iterator[Mismatch]:
 MAX_LISTED = 100
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     # Not str.split(): it also eats control characters such as \x1c that the JUnit writer must keep visible.
     return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip(" ")
 
@@ -413,7 +413,7 @@ def summary_line(mismatches: Sequence[Mismatch], limit: int = 200) -> str:
     """One line (≤ `limit` chars) for a JUnit message: the first mismatch, and how many more there are."""
     if not mismatches:
         return ""
-    first = _one_line(mismatches[0].message)
+    first = one_line(mismatches[0].message)
     if len(mismatches) == 1:
         return _clip(first, limit)
     suffix = f" (+{len(mismatches) - 1} more)"

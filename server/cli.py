@@ -11,7 +11,7 @@ from typing import List, NoReturn, Optional, Sequence
 
 from .banner import render_banner
 from .compat import aliases
-from .config import CliArgs, ConfigError, ServerConfig, build_config
+from .config import CliArgs, ConfigError, ServerConfig, build_config, script_named_in
 from .exitcodes import EXIT_USAGE
 from .logs import builtin_config, configure_logging, emit
 
@@ -114,7 +114,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     logging.config.dictConfig(builtin_config("INFO"))
-    if not (args.entry_script or args.config_file or _env_names_script()):
+    if not (args.entry_script or args.config_file or script_named_in(os.environ)):
         logger.error("Error!")
         logger.error(
             "Either provide an entry_script using --entry_script or provide a path to the configuration file "
@@ -127,10 +127,6 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
         _log_config_error(exc)
         return exc.exit_code
     return _serve(config)
-
-
-def _env_names_script() -> bool:
-    return bool(os.environ.get("AZUREML_ENTRY_SCRIPT") or os.environ.get("AZUREML_CONFIG_FILE"))
 
 
 def _log_config_error(exc: ConfigError) -> None:

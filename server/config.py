@@ -155,6 +155,12 @@ class _Env:
         return self._folded.get(name.upper())
 
 
+def script_named_in(environ: Mapping[str, str]) -> bool:
+    """Whether the environment names an entry script or config file (names matched as everywhere else)."""
+    env = _Env(environ)
+    return bool(env.get("AZUREML_ENTRY_SCRIPT") or env.get("AZUREML_CONFIG_FILE"))
+
+
 @dataclass
 class _Sources:
     """Where each setting comes from, in precedence order; collects validation errors as it goes."""

@@ -79,7 +79,7 @@ class FastScore:
             return with_run_headers(to_response(result), elapsed_ms)(environ, start_response)
         body = serialise(result)
         if body is None:
-            return with_run_headers(body_response(None), elapsed_ms)(environ, start_response)
+            return body_response(None)(environ, start_response)  # our own 500: no run headers, as on Flask
         data = body.encode("utf-8")
         start_response(
             "200 OK",

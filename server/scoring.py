@@ -78,9 +78,11 @@ class _ScoringThread:
 
     def _execute(self, job: _Job) -> bool:
         """Runs one job; returns False when this thread has been retired and must stop taking jobs."""
-        if not job.future.set_running_or_notify_cancel():
-            return True  # its request gave up while it was queued
+        # The lock first: until this job holds it, its request may still give up waiting (WorkerStuck), which
+        # cancelling the future only allows while it is not yet marked running.
         with self._run_lock:
+            if not job.future.set_running_or_notify_cancel():
+                return True  # its request gave up while it was queued
             with self.state_lock:
                 self.current = job
                 job.running = True

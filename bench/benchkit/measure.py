@@ -51,7 +51,7 @@ class Settings:
     env: dict[str, str]
 
 
-def _median(values: Sequence[float]) -> float | None:
+def median_or_none(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
@@ -71,17 +71,17 @@ class ServerResult:
     cpu_us_per_req: dict[int, list[float]] = field(default_factory=dict)
     score_response: str = ""
 
-    def load_median(self, conns: int, pick: Callable[[WrkResult], float]) -> float | None:
+    def loadmedian_or_none(self, conns: int, pick: Callable[[WrkResult], float]) -> float | None:
         """Median over rounds of one wrk figure at concurrency ``conns``."""
-        return _median([pick(r) for r in self.loads.get(conns, [])])
+        return median_or_none([pick(r) for r in self.loads.get(conns, [])])
 
     @staticmethod
-    def mem_median(samples: list[TreeMemory], pick: Callable[[TreeMemory], float]) -> float | None:
-        return _median([pick(m) for m in samples])
+    def memmedian_or_none(samples: list[TreeMemory], pick: Callable[[TreeMemory], float]) -> float | None:
+        return median_or_none([pick(m) for m in samples])
 
     @property
     def startup_median_s(self) -> float | None:
-        return _median(self.startup_s)
+        return median_or_none(self.startup_s)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -9,10 +9,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchkit.measure import ServerResult
+from benchkit.measure import ServerResult, median_or_none
 from benchkit.servers import BARE, OURS, REFERENCE
 
 Getter = Callable[[ServerResult], "float | None"]
+Rounds = Callable[[ServerResult], "list[float]"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Metric:
     digits: int = 1
     ratios: bool = True
     # Per-round values, for metrics measured once per round: their ratios are taken round by round.
-    rounds: Callable[[ServerResult], list[float]] | None = None
+    rounds: Rounds | None = None
 
 
 @dataclass(frozen=True)
@@ -44,32 +45,24 @@ class Row:
     met: str
 
 
-def _rps(conns: int) -> Getter:
-    return lambda r: r.load_median(conns, lambda w: w.rps)
-
-
-def _rps_rounds(conns: int) -> Callable[[ServerResult], list[float]]:
+def _rps_rounds(conns: int) -> Rounds:
     return lambda r: [w.rps for w in r.loads.get(conns, [])]
 
 
-def _p99_ms(conns: int) -> Getter:
-    return lambda r: r.load_median(conns, lambda w: w.lat_p99_us / 1000)
-
-
-def _p99_rounds(conns: int) -> Callable[[ServerResult], list[float]]:
+def _p99_rounds(conns: int) -> Rounds:
     return lambda r: [w.lat_p99_us / 1000 for w in r.loads.get(conns, [])]
+
+
+def _cpu_rounds(conns: int) -> Rounds:
+    return lambda r: list(r.cpu_us_per_req.get(conns, []))
+
+
+def _median_of(rounds: Rounds) -> Getter:
+    return lambda r: median_or_none(rounds(r))
 
 
 def _errors(conns: int) -> Getter:
     return lambda r: r.load_median(conns, lambda w: float(w.error_count))
-
-
-def _cpu_per_req(conns: int) -> Getter:
-    return lambda r: _median_or_none(r.cpu_us_per_req.get(conns, []))
-
-
-def _median_or_none(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
 
 
 def _startup_ms(r: ServerResult) -> float | None:
@@ -96,11 +89,15 @@ def _background_pct(r: ServerResult) -> float | None:
 def metrics(connections: Sequence[int]) -> list[Metric]:
     """The rows of the report: those with targets first, then figures for information."""
     rows = [
-        Metric(f"throughput c={c}", "req/s", True, _rps(c), 1.8, 0.9, 0, rounds=_rps_rounds(c))
+        Metric(
+            f"throughput c={c}", "req/s", True, _median_of(_rps_rounds(c)), 1.8, 0.9, 0, rounds=_rps_rounds(c)
+        )
         for c in connections
     ]
     rows += [
-        Metric(f"p99 latency c={c}", "ms", False, _p99_ms(c), 1.0, None, 2, rounds=_p99_rounds(c))
+        Metric(
+            f"p99 latency c={c}", "ms", False, _median_of(_p99_rounds(c)), 1.0, None, 2, rounds=_p99_rounds(c)
+        )
         for c in connections
     ]
     rows += [
@@ -116,9 +113,9 @@ def _info_metrics(connections: Sequence[int]) -> list[Metric]:
             f"server CPU/request c={c} (info)",
             "us",
             False,
-            _cpu_per_req(c),
+            _median_of(_cpu_rounds(c)),
             digits=0,
-            rounds=lambda r, c=c: list(r.cpu_us_per_req.get(c, [])),
+            rounds=_cpu_rounds(c),
         )
         for c in connections
     ]

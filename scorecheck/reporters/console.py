@@ -46,7 +46,6 @@ class ConsoleReporter:
         self._column = 0
         self._done = 0
         self._cases: List[CaseFinished] = []
-        self._notes: List[str] = []
 
     # -- output helpers ---------------------------------------------------------------------------------------
 
@@ -62,10 +61,6 @@ class ConsoleReporter:
         if self._column:
             self.stream.write("\n")
             self._column = 0
-
-    def note(self, text: str) -> None:
-        """A line the CLI wants in the closing summary (for example the fixtures rewritten by --update)."""
-        self._notes.append(text)
 
     # -- events -----------------------------------------------------------------------------------------------
 
@@ -132,8 +127,6 @@ class ConsoleReporter:
         if problems and self.verbosity >= 0:
             self._details(problems)
         self._table()
-        for note in self._notes:
-            self._line(note)
         self._line(self._closing(event))
 
     def _details(self, problems: List[CaseFinished]) -> None:

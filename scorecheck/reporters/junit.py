@@ -22,6 +22,7 @@ from typing import Dict, List, Mapping, Optional, Set, Tuple
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from .. import __version__
+from ..compare import one_line as _fold
 from ..model import CaseFinished, Event, RunFinished, RunStarted, ServerDied, ServerFailed, ServerStarted
 
 MESSAGE_LIMIT = 200
@@ -56,11 +57,6 @@ def escape_attr(text: str) -> str:
     """Attribute values other than messages: line breaks and tabs become visible too (parsers fold them)."""
     text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
     return escape_text(text)
-
-
-def _fold(text: str) -> str:
-    # Only these: str.split() would also eat \x1c-\x1f and \x85, which must come out as visible escapes.
-    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip(" ")
 
 
 def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:

@@ -52,6 +52,14 @@ def returns_server(app_root: Path) -> Iterator[RunningServer]:
 
 
 @pytest.fixture
+def server_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Server log records reach caplog at INFO (the server's logger does not propagate once configured)."""
+    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "propagate", True)
+    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "disabled", False)
+    caplog.set_level(logging.INFO)
+
+
+@pytest.fixture
 def restore_logging() -> Iterator[None]:
     """Undo dictConfig (run_cli and the logging tests apply one): every logger put back, pytest's handlers kept."""
     root = logging.getLogger()

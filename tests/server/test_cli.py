@@ -199,11 +199,13 @@ def test_in_process_no_script(in_process: pytest.CaptureFixture[str]) -> None:
     assert out.splitlines()[-1].endswith(f"azmlinfsrv - {NO_SCRIPT}")
 
 
+@pytest.mark.parametrize("name", ["AZUREML_ENTRY_SCRIPT", "azureml_entry_script"])
 def test_in_process_env_entry_script_counts(
-    in_process: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    in_process: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
 ) -> None:
-    # AZUREML_ENTRY_SCRIPT alone is enough to get past the "Either provide" check (a bad timeout stops it next).
-    monkeypatch.setenv("AZUREML_ENTRY_SCRIPT", "score.py")
+    # The variable alone is enough to get past the "Either provide" check (a bad timeout stops it next); names
+    # match case-insensitively, as for every other setting.
+    monkeypatch.setenv(name, "score.py")
     monkeypatch.setenv("SCORING_TIMEOUT_MS", "abc")
     code, out, _ = cli_exit([], in_process)
     assert code == 3

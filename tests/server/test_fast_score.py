@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
+from unittest import mock
 
 import flask
 import pytest
@@ -30,6 +31,8 @@ from support import SCRIPTS_DIR
 TIMEOUT_MS = 300
 REQUEST_ID = "parity-request"
 _TIMINGS = re.compile(r"\d+\.\d{3}ms")
+
+pytestmark = pytest.mark.usefixtures("server_logs_reach_caplog")
 
 
 class Answer:
@@ -70,13 +73,6 @@ class ParityApps:
 def apps(tmp_path_factory: pytest.TempPathFactory) -> ParityApps:
     aliases.install()  # the sample script imports azureml.contrib.services, as deployed scripts do
     return ParityApps(SCRIPTS_DIR / "outcomes.py", tmp_path_factory.mktemp("fast_app_root"))
-
-
-@pytest.fixture(autouse=True)
-def server_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "propagate", True)
-    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "disabled", False)
-    caplog.set_level(logging.INFO)
 
 
 def environ(
@@ -130,9 +126,20 @@ def call(app: flask.Flask, env: Dict[str, Any], caplog: pytest.LogCaptureFixture
     return Answer(seen["status"], seen["headers"], body, logs)
 
 
-def both(apps: ParityApps, caplog: pytest.LogCaptureFixture, **kwargs: Any) -> Tuple[Answer, Answer]:
+def both(
+    apps: ParityApps, caplog: pytest.LogCaptureFixture, via_fast: bool = True, **kwargs: Any
+) -> Tuple[Answer, Answer]:
+    """The answers of both apps; also checks that the fast app answered through FastScore exactly when
+    `via_fast`, and that the other app never did."""
     body = kwargs.pop("body")
-    return call(apps.fast, environ(body, **kwargs), caplog), call(apps.flask, environ(body, **kwargs), caplog)
+    fast_env = environ(body, **kwargs)
+    expected_fast_calls = 1 if via_fast else 0
+    with mock.patch.object(FastScore, "__call__", autospec=True, side_effect=FastScore.__call__) as spy:
+        fast = call(apps.fast, fast_env, caplog)
+        assert spy.call_count == expected_fast_calls
+        slow = call(apps.flask, environ(body, **kwargs), caplog)
+        assert spy.call_count == expected_fast_calls
+    return fast, slow
 
 
 KINDS = [
@@ -237,13 +244,15 @@ def test_unterminated_input_goes_to_flask() -> None:
 def test_form_body_gets_flasks_warning_and_empty_string(
     apps: ParityApps, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fast, slow = both(apps, caplog, body=b"a=1", content_type="application/x-www-form-urlencoded")
+    fast, slow = both(
+        apps, caplog, body=b"a=1", content_type="application/x-www-form-urlencoded", via_fast=False
+    )  # via Flask
     assert fast.comparable() == slow.comparable()
     assert b'"received": ""' in fast.body
 
 
 def test_bad_request_ids_are_rejected_alike(apps: ParityApps, caplog: pytest.LogCaptureFixture) -> None:
-    fast, slow = both(apps, caplog, body=b"list", HTTP_X_REQUEST_ID="x" * 101)
+    fast, slow = both(apps, caplog, body=b"list", via_fast=False, HTTP_X_REQUEST_ID="x" * 101)
     assert fast.comparable() == slow.comparable()
     assert fast.status.startswith("431")
 

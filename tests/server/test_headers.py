@@ -34,12 +34,7 @@ DEPRECATION = (
     "Please use x-ms-client-request-id."
 )
 
-
-@pytest.fixture(autouse=True)
-def server_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "propagate", True)
-    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "disabled", False)
-    caplog.set_level(logging.INFO)
+pytestmark = pytest.mark.usefixtures("server_logs_reach_caplog")
 
 
 def sent(a: Optional[str] = None, b: Optional[str] = None, c: Optional[str] = None, **extra: str) -> Headers:

@@ -32,12 +32,7 @@ EMPTY = inspect.Parameter.empty
 APP = flask.Flask("test_invoke")
 EXEC_MS = re.compile(r"^\d+\.\d{3}$")
 
-
-@pytest.fixture(autouse=True)
-def server_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "propagate", True)
-    monkeypatch.setattr(logging.getLogger("azmlinfsrv"), "disabled", False)
-    caplog.set_level(logging.INFO)
+pytestmark = pytest.mark.usefixtures("server_logs_reach_caplog")
 
 
 @pytest.fixture

@@ -237,3 +237,27 @@ def test_busy_for_reports_an_inline_call_in_progress() -> None:
     scorer.call(lambda: seen.append(scorer.busy_for()), LONG, LONG)
     assert seen[0] is not None
     assert seen[0] >= 0.0
+
+
+def test_call_queued_behind_an_inline_call_gives_up_at_its_queue_limit() -> None:
+    # A helper thread's call waits behind run() on the main thread; past its queue limit it must give up
+    # (WorkerStuck) while the main-thread call is still running, not spin until that call returns.
+    scorer = Scorer()
+    outcome: Dict[str, Any] = {}
+
+    def queued() -> None:
+        try:
+            scorer.call(lambda: "late", 5.0, 0.3)
+        except WorkerStuck:
+            outcome["stuck"] = True
+
+    def held_on_main_thread() -> str:
+        helper = threading.Thread(target=queued)
+        helper.start()
+        helper.join(10)
+        outcome["gave_up_in_time"] = not helper.is_alive()
+        return "first"
+
+    assert threading.current_thread() is threading.main_thread()
+    assert scorer.call(held_on_main_thread, 30.0, 30.0) == "first"
+    assert outcome == {"stuck": True, "gave_up_in_time": True}

@@ -65,7 +65,10 @@ def test_heartbeat_at_most_once_per_interval(clock: Clock) -> None:
 def test_short_worker_timeout_beats_ten_times_per_timeout(clock: Clock) -> None:
     worker = make_worker(timeout=2)
     worker.notify()
-    clock.now += 0.21
+    clock.now += 0.1
+    worker.notify()
+    assert worker.tmp.beats == 1
+    clock.now += 0.11
     worker.notify()
     assert worker.tmp.beats == 2
 
@@ -76,6 +79,14 @@ def test_no_heartbeat_while_run_is_stuck(clock: Clock) -> None:
         clock.now += 1.0
         worker.notify()
     assert worker.tmp.beats == 0
+
+
+def test_heartbeat_while_run_is_busy_within_the_timeout(clock: Clock) -> None:
+    worker = make_worker(timeout=2, busy_for=1.0)
+    for _ in range(3):
+        clock.now += 1.0
+        worker.notify()
+    assert worker.tmp.beats == 3
 
 
 def test_accepted_connection_is_blocking_and_not_inherited(monkeypatch: pytest.MonkeyPatch) -> None:
