@@ -71,12 +71,12 @@ class ServerResult:
     cpu_us_per_req: dict[int, list[float]] = field(default_factory=dict)
     score_response: str = ""
 
-    def loadmedian_or_none(self, conns: int, pick: Callable[[WrkResult], float]) -> float | None:
+    def load_median(self, conns: int, pick: Callable[[WrkResult], float]) -> float | None:
         """Median over rounds of one wrk figure at concurrency ``conns``."""
         return median_or_none([pick(r) for r in self.loads.get(conns, [])])
 
     @staticmethod
-    def memmedian_or_none(samples: list[TreeMemory], pick: Callable[[TreeMemory], float]) -> float | None:
+    def mem_median(samples: list[TreeMemory], pick: Callable[[TreeMemory], float]) -> float | None:
         return median_or_none([pick(m) for m in samples])
 
     @property
