@@ -33,7 +33,7 @@ _WORKER_DEATH = re.compile(
 )
 _WORKER_BOOT = re.compile(r"Booting worker with pid: \d+")
 _RECORD = re.compile(r"^\S+ \S+ (?P<level>[A-Z]) \[\d+\] (?P<logger>[\w.]+) - (?P<message>.*)$")
-# What our server logs about production pitfalls (azureml-contract.md §7.7, §11, §17), by the text that names them.
+# What our server logs about production pitfalls (the AzureML contract §7.7, §11, §17), by the text that names them.
 PITFALLS: Tuple[Tuple[str, str], ...] = (
     ("form body", "so run() receives an empty string"),
     ("NaN/Infinity", "returned NaN or Infinity"),

@@ -1,4 +1,4 @@
-"""Load fixture files (fixture-format.md) into `Case`s, reporting every problem of every file at once.
+"""Load fixture files (docs/fixtures.md) into `Case`s, reporting every problem of every file at once.
 
 A gate that stops at the first typo makes users fix fixtures one CI run at a time, so validation collects
 `FixtureError`s and keeps going; cases with any error are left out of the result.

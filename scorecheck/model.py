@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Tuple, Union
 
 # ---------------------------------------------------------------------------------------------------------------
-# Fixtures (see fixture-format.md)
+# Fixtures (see docs/fixtures.md)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class Observation:
 
 @dataclass(frozen=True)
 class Mismatch:
-    # CamelCase category as in junit-profile.md §5: StatusMismatch, HeaderMismatch, BodyMismatch,
+    # CamelCase category as in our JUnit profile: StatusMismatch, HeaderMismatch, BodyMismatch,
     # SchemaViolation, LatencyExceeded.
     kind: str
     path: str  # JSON path ("$.output[0]") or "status", "header:<name>", "body", "latency"

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from jsonschema import Draft7Validator
 
-# What an undecorated script's swagger says about its input and output (azureml-contract.md §10).
+# What an undecorated script's swagger says about its input and output (the AzureML contract §10).
 UNDECLARED: Dict[str, Any] = {"type": "object", "example": {}}
 HEADERS_PARAMETER = "request_headers"
 FLOAT32_MAX = 3.4028234663852886e38

@@ -1,4 +1,4 @@
-"""Write the run as a JUnit XML report that follows junit-profile.md.
+"""Write the run as a JUnit XML report that CI consumers (Jenkins xunit, GitHub, Azure Pipelines, GitLab) all read.
 
 This is the only module that touches `junit_xml`. That package silently strips characters, drops empty failures,
 formats times loosely and writes attributes outside the Jenkins XSD (profile §10), so every string is escaped

@@ -1,7 +1,7 @@
-"""Check a JUnit report against junit-profile.md the way CI consumers read it; reusable by any test.
+"""Check a JUnit report against the JUnit dialect CI consumers accept, the way CI consumers read it; reusable by any test.
 
 Usage: `report = check_report(path)`; it raises AssertionError naming the first violated rule and returns the
-parsed cases for further assertions. The XSD is the repository's sibling `shared/reference/junit-10.xsd`.
+parsed cases for further assertions. The XSD is `tests/data/junit-10.xsd` (provenance in tests/data/README.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 import xmlschema
 from junitparser import Error, Failure, JUnitXml, Skipped
 
-XSD = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "junit-10.xsd"
+XSD = Path(__file__).resolve().parents[2] / "tests" / "data" / "junit-10.xsd"
 TIME = re.compile(r"^\d+\.\d{3}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 RESULT_TAGS = ("failure", "error", "skipped")

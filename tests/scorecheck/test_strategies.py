@@ -23,7 +23,7 @@ from scorecheck.strategies import (
 )
 from tests.scorecheck.sc_support import write
 
-# What the server answers for the housing example (azureml-contract.md §10; inference-schema's numpy type).
+# What the server answers for the housing example (the AzureML contract §10; inference-schema's numpy type).
 HOUSING_INPUT: Dict[str, Any] = {
     "type": "object",
     "properties": {

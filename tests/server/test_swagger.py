@@ -20,7 +20,7 @@ from inference_schema.parameter_types.standard_py_parameter_type import Standard
 from inference_schema.schema_decorators import input_schema
 from support import SCHEMA_SERVICE_INPUT
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "swagger"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "swagger"
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 LOGGER_NAME = "tests.swagger"
 

@@ -25,8 +25,8 @@ from typing import IO, Callable, Optional, Union
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS_DIR = REPO_ROOT / "tests" / "scripts"
-# CI has the steering repo's shared/ beside the project repo.
-SWAGGER_DIR = REPO_ROOT.parent / "shared" / "reference" / "swagger"
+# Expected swagger documents of the reference release (provenance: tests/data/README.md).
+SWAGGER_DIR = REPO_ROOT / "tests" / "data" / "swagger"
 POLL_INTERVAL = 0.05
 STOP_GRACE = 10.0
 
