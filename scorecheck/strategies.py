@@ -319,8 +319,24 @@ _OTHER_TYPES = (
 )
 
 
+def broken_json_body(text: str) -> bytes:
+    """An object opened with `{` whose last character is `,`: never JSON, whatever `text` holds.
+
+    A JSON text that starts with `{` must end with `}` (and white space); `"{" + text` alone is valid for
+    `text == "}"`, which once made a "malformed" example well-formed.
+    """
+    return ("{" + text + ",").encode("utf-8")
+
+
+def _is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body.decode("utf-8")), dict)
+    except ValueError:  # UnicodeDecodeError is a ValueError
+        return False
+
+
 def _broken_json(path: str) -> SearchStrategy[RequestSpec]:
-    generated = st.text(max_size=30).map(lambda text: ("{" + text).encode("utf-8"))
+    generated = st.text(max_size=30).map(broken_json_body)
     bodies = st.one_of(st.sampled_from(_BROKEN_JSON + _NOT_OBJECTS), generated)
     return bodies.map(lambda body: _raw(path, body, JSON_TYPE))
 
@@ -336,7 +352,9 @@ def _empty(path: str) -> SearchStrategy[RequestSpec]:
 
 def _binary(path: str) -> SearchStrategy[RequestSpec]:
     types = st.sampled_from((JSON_TYPE, "application/octet-stream", "image/png"))
-    return st.builds(lambda body, ct: _raw(path, body, ct), st.binary(min_size=1, max_size=256), types)
+    # Random bytes can spell a JSON object (`{}`); such a body is no longer malformed.
+    bodies = st.binary(min_size=1, max_size=256).filter(lambda body: not _is_json_object(body))
+    return st.builds(lambda body, ct: _raw(path, body, ct), bodies, types)
 
 
 def _not_utf8(path: str) -> SearchStrategy[RequestSpec]:

@@ -73,7 +73,7 @@ def test_deadline_is_honoured() -> None:
         started = time.monotonic()
         with pytest.raises(ServerStartError, match="start-up timeout") as info:
             server.wait_ready(time.monotonic() + 0.5)
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 30  # the command itself would wait 60 s
         assert info.value.exit_code is None
 
 
@@ -85,7 +85,7 @@ def test_sigterm_ignoring_grandchildren_are_killed() -> None:
     try:
         started = time.monotonic()
         server.stop()
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 30  # the children ignore SIGTERM and would sleep 60 s
         assert not group_alive(pgid)
     finally:
         server.stop()

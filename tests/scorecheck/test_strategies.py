@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from inference_schema.parameter_types.numpy_parameter_type import NumpyParameterType
@@ -15,6 +16,7 @@ from scorecheck.fixtures import load_fixtures
 from scorecheck.model import Case, RequestSpec
 from scorecheck.schemas import generation_schema, infer_schema, output_schema_from_swagger, validator
 from scorecheck.strategies import (
+    broken_json_body,
     fixture_bodies,
     input_schema_from_swagger,
     json_request,
@@ -209,6 +211,27 @@ def _well_formed(request: RequestSpec) -> bool:
     except (UnicodeDecodeError, ValueError):
         return False
     return content_type == "application/json" and isinstance(value, dict) and "NaN" not in repr(value)
+
+
+# The dangerous texts are those that complete the opening `{` into a JSON object: the rest of a serialised
+# object is exactly such a completion. Arbitrary text covers the rest.
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+_COMPLETIONS = st.dictionaries(st.text(max_size=5), _JSON_VALUES, max_size=3).map(
+    lambda obj: json.dumps(obj)[1:]
+)
+
+
+@settings(max_examples=200, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(_COMPLETIONS, st.text(max_size=30)))
+def test_broken_json_bodies_never_parse(text: str) -> None:
+    body = broken_json_body(text)
+    assert body.startswith(b"{")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body.decode("utf-8"))
 
 
 def test_malformed_requests_are_never_well_formed() -> None:

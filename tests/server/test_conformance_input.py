@@ -173,13 +173,14 @@ def test_c67_numpy_result_is_internal_error(returns_server: RunningServer) -> No
 
 def test_c29_scoring_timeout(timeout_server: RunningServer) -> None:
     started = time.monotonic()
-    response = timeout_server.raw("POST", "/score", body=json.dumps({"seconds": 3}).encode())
+    response = timeout_server.raw("POST", "/score", body=json.dumps({"seconds": 60}).encode())
     elapsed = time.monotonic() - started
     assert response.status == 500
     assert response.body == TIMEOUT
     assert response.get_all("x-ms-run-function-failed") == ["True"]
     assert response.get_all("x-ms-run-fn-exec-ms") == []
-    assert 0.8 <= elapsed < 2.5, elapsed
+    # Not before the 1 s limit, and long before the 60 s sleep would have ended.
+    assert 0.9 <= elapsed < 30, elapsed
 
 
 def test_c29_server_serves_after_timeout(timeout_server: RunningServer) -> None:
@@ -191,15 +192,14 @@ def test_c29_server_serves_after_timeout(timeout_server: RunningServer) -> None:
 
 
 def test_c29_timeout_stops_python_code(timeout_server: RunningServer) -> None:
-    busy = timeout_server.raw("POST", "/score", body=b'{"seconds": 4, "busy": true}')
+    busy = timeout_server.raw("POST", "/score", body=b'{"seconds": 60, "busy": true}')
     assert busy.status == 500
     assert busy.body == TIMEOUT
-    started = time.monotonic()
+    # Had the spinning run() gone on, this request would wait behind it for most of its 60 s.
     response = requests.post(
-        f"{timeout_server.url}/score", data=b'{"seconds": 0.1, "busy": true}', timeout=10
+        f"{timeout_server.url}/score", data=b'{"seconds": 0.1, "busy": true}', timeout=30
     )
     assert response.status_code == 200
-    assert time.monotonic() - started < 2.0
 
 
 def test_c29_timeout_logged_at_startup(timeout_server: RunningServer) -> None:

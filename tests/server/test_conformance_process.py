@@ -236,11 +236,10 @@ def test_c59_two_workers(app_root: Path, tmp_path: Path, pool: ThreadPoolExecuto
     args = ["--worker_count", "2"]
     with start_server(SCRIPTS_DIR / "sleep.py", args=args, env=env, cwd=app_root) as server:
         assert len(_wait_for_marker(tmp_path, "init-", count=2)) == 2
-        future: Future[requests.Response] = pool.submit(_sleep_request, server, 3)
+        future: Future[requests.Response] = pool.submit(_sleep_request, server, 8)
         _wait_for_marker(tmp_path, "run-")
-        started = time.monotonic()
+        # Order, not speed: the probe is answered while run() is still sleeping.
         assert requests.get(f"{server.url}/", timeout=10).status_code == 200
-        assert time.monotonic() - started < 2.0
         assert not future.done()
         assert future.result(timeout=60).status_code == 200
         server.wait_for_log("ready for serving traffic", count=2)
@@ -259,10 +258,10 @@ def test_worker_timeout_kills_busy_worker(app_root: Path, tmp_path: Path) -> Non
     env = {"TEST_MARKER_DIR": str(tmp_path), "WORKER_TIMEOUT": "2"}
     with start_server(SCRIPTS_DIR / "sleep.py", env=env, cwd=app_root) as server:
         started = time.monotonic()
-        response = _sleep_request(server, 8)
+        response = _sleep_request(server, 120)
         elapsed = time.monotonic() - started
         assert response.status_code == 500
-        assert elapsed < 6.0, elapsed
+        assert elapsed < 60, elapsed  # killed at the 2 s worker timeout, long before run() would return
         assert len(_wait_for_marker(tmp_path, "init-", count=2)) == 2
         assert requests.post(f"{server.url}/score", data=b'{"seconds": 0}', timeout=10).status_code == 200
 

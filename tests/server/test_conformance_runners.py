@@ -77,22 +77,22 @@ def test_c21_runner_raise_returns_500(runner: RunnerServers) -> None:
 
 def test_c29_runner_scoring_timeout(runner: RunnerServers) -> None:
     started = time.monotonic()
-    response = requests.post(f"{runner.timeout.url}/score", data=json.dumps({"seconds": 3}), timeout=30)
+    response = requests.post(f"{runner.timeout.url}/score", data=json.dumps({"seconds": 60}), timeout=90)
     elapsed = time.monotonic() - started
     assert response.status_code == 500
     assert response.content == TIMEOUT
     assert response.headers["x-ms-run-function-failed"] == "True"
-    assert 0.8 <= elapsed < 2.5, elapsed
+    # Not before the 1 s limit, and long before the 60 s sleep would have ended.
+    assert 0.9 <= elapsed < 30, elapsed
 
 
 def test_c59_runner_health_during_long_run(runner: RunnerServers) -> None:
     before = _run_markers(runner.markers)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(requests.post, f"{runner.sleep.url}/score", data=b'{"seconds": 3}', timeout=30)
+        future = pool.submit(requests.post, f"{runner.sleep.url}/score", data=b'{"seconds": 8}', timeout=60)
         assert poll_until(lambda: _run_markers(runner.markers) > before, 20)
-        started = time.monotonic()
+        # Order, not speed: the probe is answered while run() is still sleeping.
         assert requests.get(f"{runner.sleep.url}/", timeout=10).status_code == 200
-        assert time.monotonic() - started < 2.0
         assert not future.done()
         assert future.result(timeout=30).status_code == 200
 

@@ -28,7 +28,9 @@ from azmlinfsrv.scoring import Scorer
 from azmlinfsrv.swagger import SwaggerSettings, build_swaggers
 from support import SCRIPTS_DIR
 
-TIMEOUT_MS = 300
+# Long enough that no outcome but "slow" comes near it on a loaded machine (a 100,000-deep list is built and
+# fails to serialise in "deep"); "slow" sleeps far longer, so it always times out.
+TIMEOUT_MS = 2000
 REQUEST_ID = "parity-request"
 _TIMINGS = re.compile(r"\d+\.\d{3}ms")
 
