@@ -25,6 +25,9 @@ from support import RunningServer, poll_until
 
 from .fastml_launcher import SERVICES_DIR, copy_service, run_fastml, start_fastml
 
+# Starts many servers: deselect with -m "not slow" for a fast inner loop.
+pytestmark = pytest.mark.slow
+
 TEXT = {"Content-Type": "text/plain"}
 JSON_TYPE = {"Content-Type": "application/json"}
 

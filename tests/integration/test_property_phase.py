@@ -17,6 +17,9 @@ import pytest
 from tests.scorecheck.junit_checks import Report, ReportCase, check_report
 from tests.scorecheck.sc_support import SCRIPTS, scorecheck, write
 
+# Starts many servers: deselect with -m "not slow" for a fast inner loop.
+pytestmark = pytest.mark.slow
+
 FIXTURES: Dict[str, Dict[str, str]] = {
     "prop_empty_list": {
         "mean.yaml": 'request: {json: {"data": [1.0, 2.0, 3.0]}}\nexpect: {json: {"mean": 2.0}}\n',

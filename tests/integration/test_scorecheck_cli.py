@@ -28,6 +28,9 @@ from tests.scorecheck.sc_support import (
     write,
 )
 
+# Starts many servers: deselect with -m "not slow" for a fast inner loop.
+pytestmark = pytest.mark.slow
+
 OK = 'request: {json: {"tag": "ok"}}\nexpect: {json: {"echo": {"tag": "ok"}}}\n'
 BAD = 'request: {json: {"tag": "bad", "n": 2}}\nexpect: {json: {"echo": {"tag": "bad", "n": 3}}}\n'
 

@@ -21,6 +21,9 @@ import pytest
 
 from scorecheck.process import ServerProcess, group_alive
 
+# Starts many servers: deselect with -m "not slow" for a fast inner loop.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 REPO = HERE.parents[1]

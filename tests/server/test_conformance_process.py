@@ -26,6 +26,9 @@ from support import (
     start_server,
 )
 
+# Starts many servers: deselect with -m "not slow" for a fast inner loop.
+pytestmark = pytest.mark.slow
+
 HELLO = {"message": "Hello, World!"}
 NO_SCRIPT = (
     "Either provide an entry_script using --entry_script or provide a path to the configuration file "

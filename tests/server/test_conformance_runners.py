@@ -14,6 +14,9 @@ import pytest
 import requests
 from support import SCRIPTS_DIR, RunningServer, poll_until, start_server
 
+# Starts many servers: deselect with -m "not slow" for a fast inner loop.
+pytestmark = pytest.mark.slow
+
 RAISED = b'{"message": "An unexpected error occurred in scoring script. Check the logs for more info."}'
 TIMEOUT = b'{"message": "Scoring timeout after 1000 ms"}'
 
