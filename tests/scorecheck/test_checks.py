@@ -8,7 +8,10 @@ from typing import Optional, Sequence, Tuple
 
 import pytest
 
-from scorecheck.checks import (
+from scorecheck.cli.main import build_parser
+from scorecheck.config import ConfigError, RunConfig, build_config, property_seed
+from scorecheck.model import Observation, RequestSpec
+from scorecheck.phases.checks import (
     CHECKS,
     MALFORMED,
     NON_FINITE,
@@ -23,9 +26,6 @@ from scorecheck.checks import (
     strict_json,
     worker_death,
 )
-from scorecheck.cli import build_parser
-from scorecheck.config import ConfigError, RunConfig, build_config, property_seed
-from scorecheck.model import Observation, RequestSpec
 
 JSON = (("Content-Type", "application/json"),)
 REQUEST = RequestSpec(body=b'{"data": []}', body_source="json")

@@ -10,9 +10,16 @@ from typing import Iterator
 
 import pytest
 
-from scorecheck.client import Client, RequestError, build_url, curl_command, is_secret_header, redact_url
 from scorecheck.model import FilePart, RequestSpec
-from scorecheck.process import ServerProcess, free_port
+from scorecheck.serverproc.client import (
+    Client,
+    RequestError,
+    build_url,
+    curl_command,
+    is_secret_header,
+    redact_url,
+)
+from scorecheck.serverproc.process import ServerProcess, free_port
 from tests.scorecheck.sc_support import ECHO
 
 JSON = (("Content-Type", "application/json"),)

@@ -7,7 +7,7 @@ from typing import Any, List, Sequence, Tuple
 
 import pytest
 
-from scorecheck.fixtures import load_fixtures, select
+from scorecheck.fixtures.load import load_fixtures, select
 from scorecheck.model import Case, FilePart, FixtureError
 
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from scorecheck.logs import access_line_pattern, exception_line, last_traceback, user_frame
-from scorecheck.process import ServerProcess, ServerStartError, _LogBuffer, free_port, group_alive
+from scorecheck.serverproc.logs import access_line_pattern, exception_line, last_traceback, user_frame
+from scorecheck.serverproc.process import ServerProcess, ServerStartError, _LogBuffer, free_port, group_alive
 from tests.scorecheck.sc_support import ECHO, INIT_FAILS
 
 # A stand-in "server" that never listens; the azmlinfsrv flags land in its sys.argv, unused.

@@ -11,13 +11,12 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence
 import pytest
 from hypothesis import strategies as st
 
-from scorecheck.checks import CHECKS, VALID, Check, CheckContext, CheckFailure, Exchange, select_checks
-from scorecheck.client import Client
+from scorecheck.cli.exitcodes import ExitCode
 from scorecheck.config import RunConfig
-from scorecheck.context import Halt, RunContext
-from scorecheck.exitcodes import ExitCode
-from scorecheck.failures import NOT_5XX
-from scorecheck.fixtures import load_fixtures
+from scorecheck.engine.context import Halt, RunContext
+from scorecheck.engine.session import run
+from scorecheck.fixtures.failures import NOT_5XX
+from scorecheck.fixtures.load import load_fixtures
 from scorecheck.model import (
     WARNING_KIND,
     Case,
@@ -28,11 +27,12 @@ from scorecheck.model import (
     RunFinished,
     ServerDied,
 )
-from scorecheck.process import ServerProcess
-from scorecheck.properties import property_phase, score_path
-from scorecheck.runner import run
-from scorecheck.search import Search, SearchResult, SearchSettings, ServerGone
-from scorecheck.strategies import json_request
+from scorecheck.phases.checks import CHECKS, VALID, Check, CheckContext, CheckFailure, Exchange, select_checks
+from scorecheck.phases.properties import property_phase, score_path
+from scorecheck.phases.search import Search, SearchResult, SearchSettings, ServerGone
+from scorecheck.phases.strategies import json_request
+from scorecheck.serverproc.client import Client
+from scorecheck.serverproc.process import ServerProcess
 from tests.scorecheck.sc_support import ECHO, SCRIPTS, write
 
 JSON = (("Content-Type", "application/json"),)

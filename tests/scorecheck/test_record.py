@@ -11,9 +11,8 @@ import yaml
 
 from scorecheck.compare import compare
 from scorecheck.config import RunConfig
-from scorecheck.fixtures import load_fixtures
-from scorecheck.model import Case, Mismatch, Observation
-from scorecheck.record import (
+from scorecheck.fixtures.load import load_fixtures
+from scorecheck.fixtures.record import (
     RecordError,
     Snapshotter,
     body_expectation,
@@ -21,6 +20,7 @@ from scorecheck.record import (
     project,
     recorded_expect,
 )
+from scorecheck.model import Case, Mismatch, Observation
 from tests.scorecheck.sc_support import write
 
 JSON_HEADERS = (("Content-Type", "application/json"), ("x-request-id", "sc-1"), ("Set-Cookie", "s=secret"))

@@ -8,9 +8,10 @@ from typing import Iterator, List, Sequence
 
 import pytest
 
+from scorecheck.cli.exitcodes import ExitCode
 from scorecheck.config import RunConfig
-from scorecheck.exitcodes import ExitCode
-from scorecheck.fixtures import load_fixtures
+from scorecheck.engine.session import DEFAULT_PHASES, RunContext, fixture_error_events, replay_command, run
+from scorecheck.fixtures.load import load_fixtures
 from scorecheck.model import (
     Case,
     CaseFinished,
@@ -24,8 +25,7 @@ from scorecheck.model import (
     ServerFailed,
     ServerStarted,
 )
-from scorecheck.process import ServerProcess, group_alive
-from scorecheck.runner import DEFAULT_PHASES, RunContext, fixture_error_events, replay_command, run
+from scorecheck.serverproc.process import ServerProcess, group_alive
 from tests.scorecheck.sc_support import ECHO, INIT_FAILS, write
 
 

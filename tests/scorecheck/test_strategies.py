@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from inference_schema.parameter_types.numpy_parameter_type import NumpyParameterType
 
-from scorecheck.fixtures import load_fixtures
+from scorecheck.fixtures.load import load_fixtures
 from scorecheck.model import Case, RequestSpec
-from scorecheck.schemas import generation_schema, infer_schema, output_schema_from_swagger, validator
-from scorecheck.strategies import (
+from scorecheck.phases.schemas import generation_schema, infer_schema, output_schema_from_swagger, validator
+from scorecheck.phases.strategies import (
     fixture_bodies,
     input_schema_from_swagger,
     json_request,

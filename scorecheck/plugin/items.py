@@ -20,18 +20,18 @@ import pytest
 # The class behind `pytest.fail`, imported by name so that it can be subclassed (and type-checked).
 from _pytest.outcomes import Failed
 
-from .client import RequestError, redact_url
-from .compare import compare, format_mismatches, summary_line
-from .config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STARTUP_TIMEOUT, ConfigError, parse_assignment
-from .fixtures import load_fixtures
-from .model import Case, FixtureError
-from .process import ABORT_GRACE_S
-from .pytest_server import ScoreRequest, ScoreServer, ScoreServerError, ScoreSession, ServerSettings
+from ..compare import compare, format_mismatches, summary_line
+from ..config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STARTUP_TIMEOUT, ConfigError, parse_assignment
+from ..fixtures.load import load_fixtures
+from ..model import Case, FixtureError
+from ..serverproc.client import RequestError, redact_url
+from ..serverproc.process import ABORT_GRACE_S
+from .server import ScoreRequest, ScoreServer, ScoreServerError, ScoreSession, ServerSettings
 
 if TYPE_CHECKING:  # pragma: no cover
     from hypothesis.strategies import SearchStrategy
 
-    from .model import RequestSpec
+    from ..model import RequestSpec
 
 MARKER = "scorecheck"
 # Marker names pytest gives a meaning.
@@ -537,7 +537,7 @@ def _attach(report: pytest.TestReport, text: str) -> None:
 def payload_strategy(malformed: bool) -> SearchStrategy[RequestSpec]:
     from hypothesis import strategies as st
 
-    from .strategies import malformed_requests
+    from ..phases.strategies import malformed_requests
 
     if malformed:
         return malformed_requests()
@@ -546,7 +546,7 @@ def payload_strategy(malformed: bool) -> SearchStrategy[RequestSpec]:
 
 def _session_payloads() -> SearchStrategy[RequestSpec]:
     """Built on the first draw: the server's input schema and the fixture cases as examples."""
-    from .strategies import valid_requests
+    from ..phases.strategies import valid_requests
 
     state = _ACTIVE[-1] if _ACTIVE else None
     if state is None:

@@ -19,13 +19,13 @@ from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tu
 
 import requests
 
-from .client import Client, RequestError
-from .logs import exception_line, last_traceback, user_frame
-from .model import Observation, RequestSpec
-from .process import ServerProcess, ServerStartError
+from ..model import Observation, RequestSpec
+from ..serverproc.client import Client, RequestError
+from ..serverproc.logs import exception_line, last_traceback, user_frame
+from ..serverproc.process import ServerProcess, ServerStartError
 
 if TYPE_CHECKING:  # pragma: no cover - checks pulls in jsonschema: imported when a check runs
-    from .checks import CheckContext
+    from ..phases.checks import CheckContext
 
 LOG_TAIL = 30
 SWAGGER_PATH = "/swagger.json?version=3"
@@ -239,7 +239,7 @@ class ScoreServer:
         return self.swagger_cache[0]
 
     def input_schema(self) -> Optional[Dict[str, Any]]:
-        from .schemas import input_schema_from_swagger
+        from ..phases.schemas import input_schema_from_swagger
 
         swagger = self.swagger()
         return input_schema_from_swagger(swagger) if swagger else None
@@ -304,7 +304,7 @@ class ScoreRequest:
         default set; "all" for every one). Warnings (pitfalls in the log) do not fail. Returns the
         observation, or None when no response arrived (which fails server_survives).
         """
-        from .checks import FAILURE, CheckFailure, Exchange, select_checks
+        from ..phases.checks import FAILURE, CheckFailure, Exchange, select_checks
 
         try:
             obs: Optional[Observation] = self(spec)
@@ -324,8 +324,8 @@ class ScoreRequest:
         return obs
 
     def _check_context(self) -> CheckContext:
-        from .checks import FAILURE, CheckContext
-        from .schemas import output_schema_from_swagger
+        from ..phases.checks import FAILURE, CheckContext
+        from ..phases.schemas import output_schema_from_swagger
 
         swagger = self.server.swagger()
         # Asked for explicitly, a 5xx for malformed input fails (the gate only warns by default).

@@ -17,6 +17,11 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
+from ..config import property_seed
+from ..engine.context import Halt, RunContext, server_died
+from ..fixtures.failures import save_failure
+from ..model import WARNING_KIND, Case, CaseFinished, Event, RequestSpec
+from ..serverproc.client import Client
 from .checks import (
     FAILURE,
     MALFORMED,
@@ -30,11 +35,6 @@ from .checks import (
     select_checks,
     snippet,
 )
-from .client import Client
-from .config import property_seed
-from .context import Halt, RunContext, server_died
-from .failures import save_failure
-from .model import WARNING_KIND, Case, CaseFinished, Event, RequestSpec
 from .schemas import infer_schema, output_schema_from_swagger
 from .search import Finding, Search, SearchResult, SearchSettings, Sender, sent_counts, warning_lines
 from .strategies import (

@@ -16,9 +16,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Generator, Iterator, List, Optional, Protocol, Sequence
 
-from . import __version__
-from .checks import CHECKS
-from .config import (
+from .. import __version__
+from ..config import (
     DEFAULT_JUNIT_XML,
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_MAX_TIME,
@@ -30,14 +29,15 @@ from .config import (
     RunConfig,
     build_config,
 )
+from ..engine.session import fixture_error_events, run
+from ..fixtures.load import load_fixtures, select
+from ..fixtures.record import RecordError, Snapshotter, plan_recording
+from ..model import Event, FixtureError, RunFinished
+from ..phases.checks import CHECKS
+from ..reporters.console import ConsoleReporter
+from ..reporters.json_report import JsonReporter
+from ..reporters.junit import JUnitReporter
 from .exitcodes import ExitCode
-from .fixtures import load_fixtures, select
-from .model import Event, FixtureError, RunFinished
-from .record import RecordError, Snapshotter, plan_recording
-from .reporters.console import ConsoleReporter
-from .reporters.json_report import JsonReporter
-from .reporters.junit import JUnitReporter
-from .runner import fixture_error_events, run
 
 EXIT_CODES = """\
 exit codes:

@@ -18,8 +18,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
+from ..model import Observation, RequestSpec
 from .logs import has_access_line
-from .model import Observation, RequestSpec
 
 REQUEST_ID_HEADER = "x-request-id"
 REDACTED = "***"

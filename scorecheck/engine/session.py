@@ -18,14 +18,11 @@ import time
 import traceback
 from typing import ContextManager, Dict, Generator, Iterator, List, Optional, Sequence, Set, Tuple
 
-from . import __version__
-from .client import Client, RequestError, redact_url
-from .compare import compare, first_kind, format_mismatches, summary_line
-from .config import RunConfig, property_seed
-from .context import Halt, Observer, Phase, RunContext, server_died
-from .exitcodes import ExitCode
-from .logs import exception_line, last_traceback, user_frame
-from .model import (
+from .. import __version__
+from ..cli.exitcodes import ExitCode
+from ..compare import compare, first_kind, format_mismatches, summary_line
+from ..config import RunConfig, property_seed
+from ..model import (
     Case,
     CaseFinished,
     Event,
@@ -37,8 +34,11 @@ from .model import (
     ServerFailed,
     ServerStarted,
 )
-from .process import ServerProcess, ServerStartError
-from .properties import property_phase
+from ..phases.properties import property_phase
+from ..serverproc.client import Client, RequestError, redact_url
+from ..serverproc.logs import exception_line, last_traceback, user_frame
+from ..serverproc.process import ServerProcess, ServerStartError
+from .context import Halt, Observer, Phase, RunContext, server_died
 
 PRODUCT = "azmlinfsrv"
 

@@ -15,9 +15,9 @@ from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequ
 
 from jsonschema.exceptions import best_match
 
-from .compare import format_path
-from .logs import last_traceback
-from .model import Observation, RequestSpec
+from ..compare import format_path
+from ..model import Observation, RequestSpec
+from ..serverproc.logs import last_traceback
 from .schemas import validator
 
 FAILURE = "failure"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from hypothesis_jsonschema import from_schema
 
-from .model import Case, RequestSpec
+from ..model import Case, RequestSpec
 from .schemas import generation_schema, input_schema_from_swagger, validator
 
 __all__ = [

@@ -27,6 +27,9 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.reporting import with_reporter
 from hypothesis.strategies import SearchStrategy
 
+from ..model import Observation, RequestSpec
+from ..serverproc.client import Client, RequestError
+from ..serverproc.process import ServerProcess
 from .checks import (
     CHECKS,
     FAILURE,
@@ -38,9 +41,6 @@ from .checks import (
     Exchange,
     worker_booted,
 )
-from .client import Client, RequestError
-from .model import Observation, RequestSpec
-from .process import ServerProcess
 
 HEALTH = RequestSpec(method="GET", path="/")
 RECOVERY_S = 60.0  # a restarted worker re-runs init(), which may load a model

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence
 
-from .client import Client
-from .config import RunConfig
-from .model import Case, Event, Mismatch, Observation, ServerDied
-from .process import ServerProcess
+from ..config import RunConfig
+from ..model import Case, Event, Mismatch, Observation, ServerDied
+from ..serverproc.client import Client
+from ..serverproc.process import ServerProcess
 
 LOG_TAIL = 200  # server lines attached to a ServerDied event
 # Called with every observed response; True means the expectation will be rewritten from it (--update,
