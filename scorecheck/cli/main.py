@@ -29,7 +29,8 @@ from ..config import (
     RunConfig,
     build_config,
 )
-from ..engine.session import fixture_error_events, run
+from ..engine.events import fixture_error_events
+from ..engine.session import run
 from ..fixtures.load import load_fixtures, select
 from ..fixtures.record import RecordError, Snapshotter, plan_recording
 from ..model import Event, FixtureError, RunFinished
@@ -37,7 +38,7 @@ from ..phases.checks import CHECKS
 from ..reporters.console import ConsoleReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
-from .exitcodes import ExitCode
+from .exitcodes import ExitCode, exit_code_for
 
 EXIT_CODES = """\
 exit codes:
@@ -342,7 +343,7 @@ def _fixture_problems(errors: Sequence[FixtureError], config: RunConfig) -> int:
     _error(f"{len(errors)} problem(s) in {len(files)} fixture file(s); nothing was started:")
     for error in errors:
         print(f"  {error}", file=sys.stderr)
-    _drive(fixture_error_events(config, errors), _reporters(config, console=False))
+    _drive(fixture_error_events(config, errors, int(ExitCode.USAGE)), _reporters(config, console=False))
     return int(ExitCode.USAGE)
 
 
@@ -361,7 +362,10 @@ def _run(config: RunConfig) -> int:
         return int(ExitCode.USAGE)
     snapshots = Snapshotter("update") if config.update else None
     reporters = _reporters(config)
-    code = _drive(run(config, selected, observer=snapshots.observe if snapshots else None), reporters)
+    code = _drive(
+        run(config, selected, exit_codes=exit_code_for, observer=snapshots.observe if snapshots else None),
+        reporters,
+    )
     if snapshots is not None and code != ExitCode.INTERRUPTED:
         written = snapshots.write()
         print(f"updated {len(snapshots.changes)} expectation(s) in {len(written)} file(s)", file=sys.stderr)
@@ -384,7 +388,9 @@ def _record(config: RunConfig) -> int:
         plan.remove()
         return _fixture_problems(errors, config)
     snapshots = Snapshotter("record")
-    code = _drive(run(config, cases, observer=snapshots.observe), _reporters(config))
+    code = _drive(
+        run(config, cases, exit_codes=exit_code_for, observer=snapshots.observe), _reporters(config)
+    )
     written = set(snapshots.write())
     for path in paths:
         if path not in written:

@@ -7,10 +7,10 @@ finds the server dead records a `Halt` so that later phases report their cases a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterator, Literal, Optional, Sequence
 
 from ..config import RunConfig
-from ..model import Case, Event, Mismatch, Observation, ServerDied
+from ..model import Case, CaseFinished, Event, Mismatch, Observation, ServerDied, Suite
 from ..serverproc.client import Client
 from ..serverproc.process import ServerProcess
 
@@ -24,9 +24,13 @@ Observer = Callable[[Case, Observation, Sequence[Mismatch]], bool]
 class Halt:
     """Why the remaining cases are not run, and how they are reported."""
 
-    outcome: str  # "skipped" or "error"
+    outcome: Literal["skipped", "error"]
     kind: str
     message: str
+
+    def case(self, name: str, suite: Suite = "replay", group: str = "fixtures") -> CaseFinished:
+        """A case that was not run because of this halt."""
+        return CaseFinished(suite, group, name, self.outcome, 0.0, message=self.message, kind=self.kind)
 
 
 @dataclass

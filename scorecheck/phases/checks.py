@@ -11,7 +11,19 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 from jsonschema.exceptions import best_match
 
@@ -132,6 +144,27 @@ def select_checks(names: Sequence[str], excluded: Sequence[str] = ()) -> List[Ch
     else:
         chosen = [n for n in CHECKS if n in names] if names else [n for n, c in CHECKS.items() if c.default]
     return [CHECKS[name] for name in chosen if name not in excluded]
+
+
+def run_checks(
+    checks: Iterable[Check], context: CheckContext, exchange: Exchange
+) -> Iterator[Tuple[Check, CheckFailure]]:
+    """Run each check that applies to the exchange and can run in this context; yield what each one raised.
+
+    Lazy, so a caller that stops at the first failure does not run (or send the requests of) the rest. Both
+    severities are yielded; only a `FAILURE` fails the gate.
+    """
+    for chosen in checks:
+        if not chosen.applies(exchange) or chosen.needs(context) is not None:
+            continue
+        try:
+            chosen.run(context, exchange)
+        except CheckFailure as failure:
+            broken: Optional[CheckFailure] = failure
+        else:
+            broken = None
+        if broken is not None:  # yielded outside the handler: the caller's exceptions get no context from it
+            yield chosen, broken
 
 
 # ---------------------------------------------------------------------------------------------------------------

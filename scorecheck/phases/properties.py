@@ -18,9 +18,9 @@ from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
 from ..config import property_seed
-from ..engine.context import Halt, RunContext, server_died
+from ..engine.context import RunContext, server_died
 from ..fixtures.failures import save_failure
-from ..model import WARNING_KIND, Case, CaseFinished, Event, RequestSpec
+from ..model import WARNING_KIND, Case, CaseFinished, Event, Outcome, RequestSpec, Suite
 from ..serverproc.client import Client
 from .checks import (
     FAILURE,
@@ -32,6 +32,7 @@ from .checks import (
     CheckFailure,
     Exchange,
     pitfalls,
+    run_checks,
     select_checks,
     snippet,
 )
@@ -44,7 +45,7 @@ from .strategies import (
     valid_requests,
 )
 
-SUITE = "property"
+SUITE: Suite = "property"
 DEFAULT_PATH = "/score"
 PAYLOAD_SHOWN = 4000  # characters of a payload written into a report
 
@@ -167,7 +168,7 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
         return
     checks = select_checks(config.checks, config.exclude_checks)
     if ctx.halted is not None:
-        yield from (_not_run(ctx, check, ctx.halted) for check in checks)
+        yield from (ctx.halted.case(check.name, SUITE, "score") for check in checks)
         return
     client = ctx.client
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
@@ -179,10 +180,6 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
         )
         result = Search(plan.strategies, checks, plan.context, sender, settings).run()
         yield from _report(ctx, plan, checks, result, Sender(client, ctx.server))
-
-
-def _not_run(ctx: RunContext, check: Check, halt: Halt, group: str = "score") -> CaseFinished:
-    return CaseFinished(SUITE, group, check.name, halt.outcome, 0.0, message=halt.message, kind=halt.kind)
 
 
 def _report(
@@ -217,7 +214,7 @@ class _Reporter:
         self.share = share
         self.seed = property_seed(ctx.config)
 
-    def _finished(self, check: Check, outcome: str, **fields: str) -> CaseFinished:
+    def _finished(self, check: Check, outcome: Outcome, **fields: str) -> CaseFinished:
         return CaseFinished(SUITE, self.plan.group, check.name, outcome, self.share, **fields)
 
     def summary(self) -> str:
@@ -283,9 +280,7 @@ class _Reporter:
         candidates = finding.candidates()
         for ex, _ in candidates:
             again = self.sender.exchange(ex.kind, ex.request)
-            try:
-                check.run(self.plan.context, again)
-            except CheckFailure as failure:
+            for _, failure in run_checks([check], self.plan.context, again):
                 if failure.severity == FAILURE:
                     return _Evidence(again, failure, reproduced=True)
         return _Evidence(*candidates[0], reproduced=False)
@@ -360,9 +355,7 @@ class _Reporter:
         yield from server_died(self.ctx, code)
         halt = self.ctx.halted
         assert halt is not None
-        yield from (
-            _not_run(self.ctx, c, halt, self.plan.group) for c in checks if c.name != "server_survives"
-        )
+        yield from (halt.case(c.name, SUITE, self.plan.group) for c in checks if c.name != "server_survives")
 
     def _server_death(self, check: Check, message: str, ex: Optional[Exchange]) -> CaseFinished:
         """Not shrunk (there is no server left to shrink against), but reproducible and saved."""

@@ -39,6 +39,7 @@ from .checks import (
     CheckContext,
     CheckFailure,
     Exchange,
+    run_checks,
     worker_booted,
 )
 
@@ -246,16 +247,11 @@ class Search:
     def judge(self, ex: Exchange) -> Optional[str]:
         """Run every applicable check; record what they raise; return the first check that failed."""
         failed: Optional[str] = None
-        for check in self.checks:
-            if not check.applies(ex):
-                continue
-            try:
-                check.run(self.context, ex)
-            except CheckFailure as failure:
-                self.findings[check.name].add(ex, failure)
-                # A check shrunk in an earlier round is only recorded now, so the search goes on for others.
-                if failure.severity == FAILURE and failed is None and check.name not in self._shrunk:
-                    failed = check.name
+        for check, failure in run_checks(self.checks, self.context, ex):
+            self.findings[check.name].add(ex, failure)
+            # A check shrunk in an earlier round is only recorded now, so the search goes on for others.
+            if failure.severity == FAILURE and failed is None and check.name not in self._shrunk:
+                failed = check.name
         return failed
 
     # -- the hypothesis runs -----------------------------------------------------------------------------------

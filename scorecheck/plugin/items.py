@@ -20,11 +20,11 @@ import pytest
 # The class behind `pytest.fail`, imported by name so that it can be subclassed (and type-checked).
 from _pytest.outcomes import Failed
 
-from ..compare import compare, format_mismatches, summary_line
 from ..config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STARTUP_TIMEOUT, ConfigError, parse_assignment
 from ..fixtures.load import load_fixtures
 from ..model import Case, FixtureError
-from ..serverproc.client import RequestError, redact_url
+from ..phases.replay import judge_case
+from ..serverproc.client import redact_url
 from ..serverproc.process import ABORT_GRACE_S
 from .server import ScoreRequest, ScoreServer, ScoreServerError, ScoreSession, ServerSettings
 
@@ -424,44 +424,11 @@ def _replay(request: pytest.FixtureRequest) -> str:
 
 
 def check_case(sender: ScoreRequest, case: Case, replay: str) -> None:
-    """Send the case's request and compare; raises CaseFailed with the CLI's diff, curl and log lines."""
+    """The gate's verdict on the case; raises CaseFailed with the CLI's diff, curl and log lines."""
     _usable(sender.server)
-    try:
-        obs = sender.client.send(case.request)
-    except RequestError as err:
-        code = sender.server.wait_exit(1.0 if err.kind == "ConnectionError" else 0.0)
-        message = f"the server died during this request (exit code {code})" if code is not None else ""
-        summary = message or err.message
-        details = case_details(
-            case, summary, curl=err.curl, request_id=err.request_id, log_lines=err.log_lines, replay=replay
-        )
-        raise CaseFailed(summary, details) from None
-    mismatches = compare(case.expect, obs)
-    if mismatches:
-        diff = format_mismatches(mismatches)
-        details = case_details(
-            case, diff, curl=obs.curl, request_id=obs.request_id, log_lines=obs.log_lines, replay=replay
-        )
-        raise CaseFailed(summary_line(mismatches), details)
-
-
-def case_details(
-    case: Case, diff: str, *, curl: str, request_id: str, log_lines: Iterable[str], replay: str
-) -> str:
-    """The failure text of the CLI: diff, request, fixture, curl, how to replay, the request's log lines."""
-    where = case.file.as_posix() + (f" (cases[{case.index}])" if case.index is not None else "")
-    lines = [
-        diff,
-        "",
-        f"request:   {case.request.method} {case.request.path}",
-        f"fixture:   {where}",
-        f"reproduce: {curl}",
-        f"replay:    {replay}",
-        "",
-        f"server log (x-request-id {request_id}):",
-    ]
-    logged = [f"  {line}" for line in log_lines]
-    return "\n".join(lines + (logged or ["  (no lines)"]))
+    verdict = judge_case(sender.client, case, replay=replay, server=sender.server)
+    if verdict.outcome != "passed":
+        raise CaseFailed(verdict.message, verdict.details)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ import requests
 
 from ..model import Observation, RequestSpec
 from ..serverproc.client import Client, RequestError
-from ..serverproc.logs import exception_line, last_traceback, user_frame
+from ..serverproc.logs import last_traceback
 from ..serverproc.process import ServerProcess, ServerStartError
+from ..serverproc.startup import startup_headline
 
 if TYPE_CHECKING:  # pragma: no cover - checks pulls in jsonschema: imported when a check runs
     from ..phases.checks import CheckContext
@@ -246,17 +247,11 @@ class ScoreServer:
 
 
 def start_failure(entry: str, err: ServerStartError) -> str:
-    """One headline naming the exception and the user's `file:line`, then the traceback from the log."""
+    """The gate's start-up headline, then the traceback from the log."""
     lines = err.log.splitlines()
-    traceback_lines = last_traceback(lines)
-    where = user_frame(traceback_lines, os.path.dirname(os.path.abspath(entry))) or user_frame(
-        traceback_lines
-    )
-    what = exception_line(traceback_lines)
-    phase = "init() failed" if "init function failed" in err.log else err.message
-    headline = phase + (f": {what}" if what else "") + (f" ({where})" if where else "")
-    shown = traceback_lines or lines[-LOG_TAIL:]
+    shown = last_traceback(lines) or lines[-LOG_TAIL:]
     body = "\n".join(f"  {line}" for line in shown) or "  (the server printed nothing)"
+    headline = startup_headline(entry, err)
     return f"scorecheck: the scoring server for {entry} failed to start: {headline}\n\nserver log:\n{body}"
 
 
@@ -304,23 +299,17 @@ class ScoreRequest:
         default set; "all" for every one). Warnings (pitfalls in the log) do not fail. Returns the
         observation, or None when no response arrived (which fails server_survives).
         """
-        from ..phases.checks import FAILURE, CheckFailure, Exchange, select_checks
+        from ..phases.checks import FAILURE, Exchange, run_checks, select_checks
 
         try:
             obs: Optional[Observation] = self(spec)
             exchange = Exchange(kind, spec, obs, log_lines=obs.log_lines if obs else ())
         except RequestError as err:
             obs, exchange = None, Exchange(kind, spec, None, error=err.message, log_lines=err.log_lines)
-        context = self._check_context()
-        for chosen in select_checks(list(checks)):
-            if not chosen.applies(exchange) or chosen.needs(context) is not None:
-                continue
-            try:
-                chosen.run(context, exchange)
-            except CheckFailure as failure:
-                if failure.severity == FAILURE:
-                    message = f"{chosen.name} [{failure.kind}]: {failure.message}"
-                    raise AssertionError(f"{message}\nreproduce: {self.client.curl(spec)}") from None
+        for chosen, failure in run_checks(select_checks(list(checks)), self._check_context(), exchange):
+            if failure.severity == FAILURE:
+                message = f"{chosen.name} [{failure.kind}]: {failure.message}"
+                raise AssertionError(f"{message}\nreproduce: {self.client.curl(spec)}")
         return obs
 
     def _check_context(self) -> CheckContext:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Iterator, List, Sequence
 
 import pytest
 
-from scorecheck.cli.exitcodes import ExitCode
+from scorecheck.cli.exitcodes import ExitCode, exit_code_for
 from scorecheck.config import RunConfig
-from scorecheck.engine.session import DEFAULT_PHASES, RunContext, fixture_error_events, replay_command, run
+from scorecheck.engine.context import RunContext
+from scorecheck.engine.events import fixture_error_events
+from scorecheck.engine.session import DEFAULT_PHASES
+from scorecheck.engine.session import run as engine_run
 from scorecheck.fixtures.load import load_fixtures
 from scorecheck.model import (
     Case,
@@ -25,6 +29,7 @@ from scorecheck.model import (
     ServerFailed,
     ServerStarted,
 )
+from scorecheck.phases.replay import replay_command
 from scorecheck.serverproc.process import ServerProcess, group_alive
 from tests.scorecheck.sc_support import ECHO, INIT_FAILS, write
 
@@ -35,6 +40,10 @@ def target() -> Iterator[ServerProcess]:
     with ServerProcess(str(ECHO)) as process:
         process.wait_ready(time.monotonic() + 30)
         yield process
+
+
+# The engine with the CLI's exit codes, as `scorecheck run` drives it.
+run = partial(engine_run, exit_codes=exit_code_for)
 
 
 def _cases(root: Path, files: dict[str, str]) -> List[Case]:
@@ -238,7 +247,9 @@ def test_fixture_errors_become_one_error_case_per_file() -> None:
         FixtureError(Path("f/b.json"), "line 3", "invalid JSON"),
     ]
     events = list(
-        fixture_error_events(RunConfig(properties=False, entry_script="s.py", fixtures=("f",)), errors)
+        fixture_error_events(
+            RunConfig(properties=False, entry_script="s.py", fixtures=("f",)), errors, int(ExitCode.USAGE)
+        )
     )
     cases = _finished(events)
     assert [(c.name, c.kind) for c in cases] == [("f/a.yaml", "FixtureError"), ("f/b.json", "FixtureError")]

@@ -11,10 +11,10 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence
 import pytest
 from hypothesis import strategies as st
 
-from scorecheck.cli.exitcodes import ExitCode
+from scorecheck.cli.exitcodes import ExitCode, exit_code_for
 from scorecheck.config import RunConfig
 from scorecheck.engine.context import Halt, RunContext
-from scorecheck.engine.session import run
+from scorecheck.engine.session import run as engine_run
 from scorecheck.fixtures.failures import NOT_5XX
 from scorecheck.fixtures.load import load_fixtures
 from scorecheck.model import (
@@ -49,6 +49,10 @@ class FakeSender:
     def exchange(self, kind: str, request: RequestSpec) -> Exchange:
         self.sent.append(request.body or b"")
         return Exchange(kind, request, self.answer(json.loads(request.body or b"null")))
+
+
+# The engine with the CLI's exit codes, as `scorecheck run` drives it.
+run = partial(engine_run, exit_codes=exit_code_for)
 
 
 def _scorer(values: object) -> Observation:

@@ -136,7 +136,7 @@ def test_hostname_and_timestamp_present(tmp_path: Path) -> None:
 
 
 def test_only_the_reporter_imports_junit_xml() -> None:
-    package = Path(__file__).resolve().parents[2] / "scorecheck"
+    package = Path(__file__).resolve().parents[3] / "scorecheck"
     importing = re.compile(r"^\s*(import|from)\s+junit_xml\b", re.MULTILINE)
     users = [
         p.relative_to(package).as_posix() for p in package.rglob("*.py") if importing.search(p.read_text())
