@@ -31,8 +31,9 @@ from ..config import (
 )
 from ..engine.events import fixture_error_events
 from ..engine.session import run
-from ..fixtures.load import load_fixtures, select
+from ..fixtures.load import load_fixtures
 from ..fixtures.record import RecordError, Snapshotter, plan_recording
+from ..fixtures.select import select
 from ..model import Event, FixtureError, RunFinished
 from ..phases.checks import CHECKS
 from ..reporters.console import ConsoleReporter

@@ -1,10 +1,10 @@
 """pytest plugin entry point (`pytest --score-entry score.py`); inert until its option is given.
 
 pytest loads this module in every session of every project that has scorecheck installed, so it only adds
-its options. Everything else (fixtures, collection of fixture files, the server) lives in
-`pytest_items`, which is imported and registered as a second plugin only when `--score-entry` or
-`--score-target` (or their ini options) is set: without them no fixture exists, no file is collected and
-neither requests, hypothesis nor PyYAML is imported.
+its options. Everything else lives in the other modules of this package (settings, state, fixtures, items,
+reporting, the session server and its clients), which `active.activate` imports and registers only when
+`--score-entry` or `--score-target` (or their ini options) is set: without them no fixture exists, no file
+is collected and neither requests, hypothesis nor PyYAML is imported.
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if config.pluginmanager.has_plugin(ACTIVE_PLUGIN):
         return
-    from . import items
+    from .active import activate
 
-    items.activate(config, ACTIVE_PLUGIN)
+    activate(config, ACTIVE_PLUGIN)
 
 
 def score_payloads() -> SearchStrategy[RequestSpec]:
@@ -98,13 +98,13 @@ def score_payloads() -> SearchStrategy[RequestSpec]:
     The server's `/swagger.json?version=3` is fetched on the first draw, so the test must use the
     `score_request` (or `score_server`) fixture, which starts the server before hypothesis draws.
     """
-    from .items import payload_strategy
+    from .payloads import payload_strategy
 
     return payload_strategy(malformed=False)
 
 
 def score_malformed_payloads() -> SearchStrategy[RequestSpec]:
     """Requests a scoring server must refuse with a 4xx (broken JSON, wrong types), for `@given`."""
-    from .items import payload_strategy
+    from .payloads import payload_strategy
 
     return payload_strategy(malformed=True)

@@ -98,7 +98,7 @@ def test_without_the_option_nothing_is_collected_imported_or_defined(pytester: p
 
 
         def test_nothing_heavy_is_loaded(request):
-            heavy = {"requests", "yaml", "hypothesis", "scorecheck.plugin.items", "scorecheck.fixtures.load"}
+            heavy = {"requests", "yaml", "hypothesis", "scorecheck.plugin.state", "scorecheck.plugin.items", "scorecheck.fixtures.load"}
             loaded = heavy & set(sys.modules)
             assert not loaded
             assert not request.config.pluginmanager.has_plugin("scorecheck-active")
