@@ -87,9 +87,10 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if config.pluginmanager.has_plugin(ACTIVE_PLUGIN):
         return
+    from . import fixtures, items, reporting, state
     from .active import activate
 
-    activate(config, ACTIVE_PLUGIN)
+    activate(config, ACTIVE_PLUGIN, (state, fixtures, items, reporting))
 
 
 def score_payloads() -> SearchStrategy[RequestSpec]:

@@ -6,27 +6,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from types import ModuleType
+from typing import Optional, Sequence
 
 import pytest
 
-# The class behind `pytest.fail`, imported by name so that it can be subclassed (and type-checked).
-from . import fixtures, items, reporting, state
 from .settings import PluginSettings, absolute, read_settings
 from .state import ACTIVE, MARKER, STATE, SessionState
 
 
-def activate(config: pytest.Config, name: str) -> None:
-    """Read the settings, extend the collection and register the active modules as plugins."""
+def activate(config: pytest.Config, name: str, modules: Sequence[ModuleType]) -> None:
+    """Read the settings, extend the collection and register `modules` as plugins, the first one as `name`."""
     settings = read_settings(config)
     session = SessionState(settings)
     config.stash[STATE] = session
     config.addinivalue_line("markers", f"{MARKER}: a case from a scorecheck fixture file")
     extend_collection(config, settings)
     ACTIVE.append(session)
-    # `name` marks the session as active; the other modules are registered beside it.
-    config.pluginmanager.register(state, name)
-    for module in (fixtures, items, reporting):
+    first, *others = modules
+    config.pluginmanager.register(first, name)  # `name` marks the session as active
+    for module in others:
         config.pluginmanager.register(module, f"{name}-{module.__name__.rsplit('.', 1)[-1]}")
 
 
