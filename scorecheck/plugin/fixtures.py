@@ -7,7 +7,6 @@ from typing import Dict, Iterator, Optional, Tuple
 
 import pytest
 
-# The class behind `pytest.fail`, imported by name so that it can be subclassed (and type-checked).
 from ..serverproc.process import ABORT_GRACE_S
 from .clients import ScoreRequest, ScoreSession
 from .server import ScoreServer, ScoreServerError

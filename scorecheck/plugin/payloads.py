@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-# The class behind `pytest.fail`, imported by name so that it can be subclassed (and type-checked).
 from .state import ACTIVE
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -7,7 +7,6 @@ from typing import Any, Generator
 
 import pytest
 
-# The class behind `pytest.fail`, imported by name so that it can be subclassed (and type-checked).
 from .items import CaseFailed
 from .state import STATE, SessionState
 

@@ -9,7 +9,6 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-# The class behind `pytest.fail`, imported by name so that it can be subclassed (and type-checked).
 from ..config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STARTUP_TIMEOUT, ConfigError, parse_assignment
 from ..serverproc.client import redact_url
 from .server import ServerSettings
