@@ -31,7 +31,7 @@ from typing import Dict, List, Tuple
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from scorecheck.process import ServerProcess  # noqa: E402
+from scorecheck.serverproc.process import ServerProcess  # noqa: E402
 
 SCHEMATHESIS = REPO / "bench" / ".venv-schemathesis" / "bin" / "schemathesis"
 SCORECHECK = Path(sys.executable).with_name("scorecheck")

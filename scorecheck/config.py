@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
-from .checks import select_checks
+from .phases.checks import select_checks
 
 if sys.version_info >= (3, 11):
     import tomllib

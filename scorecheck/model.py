@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Tuple, Union
+from typing import Any, Literal, Mapping, Optional, Tuple, Union
+
+# How a case ended: a failed case broke its expectation or check, an error case could not be checked.
+Outcome = Literal["passed", "failed", "error", "skipped"]
+OUTCOMES: Tuple[Outcome, ...] = ("passed", "failed", "error", "skipped")
+# The JUnit suites: the fixture cases, the property checks.
+Suite = Literal["replay", "property"]
+# How a whole run ended; only the CLI maps it to an exit code.
+RunOutcome = Literal["passed", "failed", "server_failed", "usage_error", "internal_error", "interrupted"]
 
 # ---------------------------------------------------------------------------------------------------------------
 # Fixtures (see docs/fixtures.md)
@@ -26,6 +34,8 @@ class FilePart:
 
 @dataclass(frozen=True)
 class RequestSpec:
+    """One HTTP request to send, as a fixture, the search or a test describes it."""
+
     method: str = "POST"
     path: str = "/score"
     query: Tuple[Tuple[str, str], ...] = ()
@@ -46,6 +56,8 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class Expectation:
+    """What a fixture case expects of the response; `compare` turns a broken expectation into `Mismatch`es."""
+
     # Allowed statuses: explicit codes and/or classes such as "4xx".
     status: Tuple[Union[int, str], ...] = (200,)
     headers: Tuple[Tuple[str, str], ...] = ()
@@ -61,6 +73,8 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Case:
+    """One fixture case: where it was loaded from, its request and its expectation."""
+
     name: str
     file: Path  # the fixture file
     root: Path  # the fixtures root it was found under
@@ -90,6 +104,8 @@ class FixtureError:
 
 @dataclass(frozen=True)
 class Observation:
+    """What came back for one request, with the curl command that repeats it and its server log lines."""
+
     status: int
     headers: Tuple[Tuple[str, str], ...]
     body: bytes
@@ -101,6 +117,8 @@ class Observation:
 
 @dataclass(frozen=True)
 class Mismatch:
+    """One way a response broke its expectation."""
+
     # CamelCase category as in our JUnit profile: StatusMismatch, HeaderMismatch, BodyMismatch,
     # SchemaViolation, LatencyExceeded.
     kind: str
@@ -116,6 +134,8 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class RunStarted:
+    """The first event of every run, also when the server never started."""
+
     entry_script: str
     base_url: str
     server_version: str
@@ -126,6 +146,8 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class ServerStarted:
+    """The server answered; `log` is its boot log."""
+
     elapsed_s: float
     log: str
 
@@ -146,10 +168,12 @@ WARNING_KIND = "Warning"
 
 @dataclass(frozen=True)
 class CaseFinished:
-    suite: str  # "replay" or "property"
-    group: str  # "fixtures" for replay; the check group for properties
+    """One test case of the report: a fixture case (suite "replay") or a property check (suite "property")."""
+
+    suite: Suite
+    group: str  # "fixtures" for replay ("harness" for an aborted run); the check group for properties
     name: str
-    outcome: str  # "passed", "failed", "error", "skipped"
+    outcome: Outcome
     elapsed_s: float
     message: str = ""  # one line for failed/error/skipped
     kind: str = ""  # CamelCase category for failed/error
@@ -159,6 +183,8 @@ class CaseFinished:
 
 @dataclass(frozen=True)
 class ServerDied:
+    """The server exited during the run; the cases after it are not run."""
+
     message: str
     log: str
     exit_code: Optional[int]
@@ -166,6 +192,8 @@ class ServerDied:
 
 @dataclass(frozen=True)
 class RunFinished:
+    """The last event of every run; `exit_code` is the CLI's code for the run's outcome."""
+
     elapsed_s: float
     exit_code: int
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from typing import Dict, List, Optional, TextIO
 
-from ..logs import last_traceback
 from ..model import (
     WARNING_KIND,
     CaseFinished,
@@ -21,6 +20,7 @@ from ..model import (
     ServerFailed,
     ServerStarted,
 )
+from ..serverproc.logs import last_traceback
 
 OUTCOMES = ("passed", "failed", "error", "skipped")
 _SYMBOL = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}

@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 import yaml
 
-from scorecheck.process import ServerProcess, group_alive
+from scorecheck.serverproc.process import ServerProcess, group_alive
 from tests.scorecheck.junit_checks import Report, check_report
 from tests.scorecheck.sc_support import (
     CLI_TIMEOUT,

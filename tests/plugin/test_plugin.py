@@ -19,7 +19,7 @@ from typing import Callable, Dict, List
 
 import pytest
 
-from scorecheck.process import ServerProcess, group_alive
+from scorecheck.serverproc.process import ServerProcess, group_alive
 
 # Starts many servers: deselect with -m "not slow" for a fast inner loop.
 pytestmark = pytest.mark.slow
@@ -101,7 +101,7 @@ def test_without_the_option_nothing_is_collected_imported_or_defined(pytester: p
 
 
         def test_nothing_heavy_is_loaded(request):
-            heavy = {"requests", "yaml", "hypothesis", "scorecheck.pytest_items", "scorecheck.fixtures"}
+            heavy = {"requests", "yaml", "hypothesis", "scorecheck.plugin.state", "scorecheck.plugin.items", "scorecheck.fixtures.load"}
             loaded = heavy & set(sys.modules)
             assert not loaded
             assert not request.config.pluginmanager.has_plugin("scorecheck-active")
@@ -449,7 +449,7 @@ def test_payload_strategies_work_with_given(pytester: pytest.Pytester) -> None:
 
         from hypothesis import given, settings
 
-        from scorecheck.pytest_plugin import score_malformed_payloads, score_payloads
+        from scorecheck.plugin import score_malformed_payloads, score_payloads
 
 
         @settings(max_examples=10, deadline=None, database=None)

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 import pytest
 
-from scorecheck.cli import build_parser
+from scorecheck.cli.main import build_parser
 from scorecheck.config import ConfigError, RunConfig, build_config
 from tests.scorecheck.sc_support import write
 

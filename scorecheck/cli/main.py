@@ -1,0 +1,431 @@
+"""`scorecheck run` and `scorecheck record`: settings -> fixtures -> runner events -> reporters -> exit code.
+
+This is the only module that exits the process or installs signal handlers. SIGTERM (a cancelled CI job) is
+turned into the same path as Ctrl-C, so the server is stopped and the report written in both cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import textwrap
+import traceback
+from pathlib import Path
+from types import FrameType
+from typing import Generator, Iterator, List, Optional, Protocol, Sequence
+
+from .. import __version__
+from ..config import (
+    DEFAULT_JUNIT_XML,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_TIME,
+    DEFAULT_SAVE_FAILURES,
+    DEFAULT_SEED,
+    DEFAULT_SHRINK_TIME,
+    SEVERITIES,
+    ConfigError,
+    RunConfig,
+    build_config,
+)
+from ..engine.events import fixture_error_events
+from ..engine.session import run
+from ..fixtures.load import load_fixtures
+from ..fixtures.record import RecordError, Snapshotter, plan_recording
+from ..fixtures.select import select
+from ..model import Event, FixtureError, RunFinished
+from ..phases.checks import CHECKS
+from ..reporters.console import ConsoleReporter
+from ..reporters.json_report import JsonReporter
+from ..reporters.junit import JUnitReporter
+from .exitcodes import ExitCode, exit_code_for
+
+EXIT_CODES = """\
+exit codes:
+  0    every selected case passed
+  1    a case failed (status, headers, body, schema, latency) or could not be checked
+  2    usage error or malformed fixture file; every problem is listed and nothing is started
+  3    the server failed to start (the script or its init() raised) or died during the run
+  4    scorecheck itself failed (the report holds the traceback)
+  130  interrupted (Ctrl-C or SIGTERM); the server is stopped and the report still written
+"""
+SETTINGS = """\
+Every option can also be set in [tool.scorecheck] of the nearest pyproject.toml (searched from the working
+directory upward), e.g. score = "score.py", fixtures = ["fixtures"], model-dir = "model",
+env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-timeout, request-timeout,
+keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], and the property
+phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
+save-failures, malformed-severity, hypothesis-database.
+The command line wins. Header values are never printed or written to reports.
+"""
+
+
+class Reporter(Protocol):
+    def handle(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("server")
+    group.add_argument(
+        "--model-dir", metavar="DIR", help="passed to azmlinfsrv as --model_dir (AZUREML_MODEL_DIR)"
+    )
+    group.add_argument(
+        "--env", action="append", metavar="KEY=VALUE", help="environment variable for the server (repeatable)"
+    )
+    group.add_argument(
+        "--server-arg",
+        action="append",
+        metavar="ARG",
+        help="extra azmlinfsrv flag, written with '=': --server-arg=--worker_count=2 (repeatable)",
+    )
+    group.add_argument(
+        "--startup-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="wait this long for the server to answer (default 60)",
+    )
+    group.add_argument(
+        "--request-timeout", type=float, metavar="SECONDS", help="per-request timeout (default 30)"
+    )
+    group.add_argument(
+        "--target",
+        metavar="URL",
+        help="use a running or deployed endpoint (base URL, fixture paths are appended) instead of starting a server",
+    )
+    group.add_argument(
+        "--header",
+        action="append",
+        metavar="'NAME: VALUE'",
+        help="header sent with every request, e.g. 'Authorization: Bearer ...' (repeatable; never echoed)",
+    )
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-q", "--quiet", action="count", default=0, help="less output: no progress, no failure details"
+    )
+    group.add_argument("-v", "--verbose", action="count", default=0, help="one line per case")
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=100)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scorecheck",
+        description=_wrap(
+            "Replay recorded requests against an AzureML scoring script served by azmlinfsrv, compare the "
+            "responses with their expectations and write a JUnit report. The exit code is the gate."
+        ),
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"scorecheck {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _run_parser(commands)
+    _record_parser(commands)
+    return parser
+
+
+def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="replay fixtures and gate on the result",
+        usage="scorecheck run [options] SCORE_PY [FIXTURES ...]",
+        description=_wrap(
+            "Start azmlinfsrv with SCORE_PY on a free local port (or use --target), replay every fixture "
+            "below FIXTURES (files or folders), compare each response with its expectation and write a "
+            "JUnit report."
+        ),
+        epilog=EXIT_CODES + "\n" + SETTINGS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="SCORE_PY [FIXTURES ...]", help=argparse.SUPPRESS)
+    _server_options(parser)
+    group = parser.add_argument_group("selection and reports")
+    group.add_argument(
+        "-k",
+        dest="keyword",
+        action="append",
+        metavar="EXPR",
+        help="run cases whose name matches (pytest-style: 'batch and not slow')",
+    )
+    group.add_argument(
+        "--tag", action="append", metavar="TAG", help="run cases carrying this tag (repeatable: any of them)"
+    )
+    group.add_argument(
+        "-x",
+        "--exitfirst",
+        action="store_true",
+        help="stop after the first failed case; the rest are reported as skipped",
+    )
+    group.add_argument(
+        "--junit-xml", metavar="PATH", help=f"JUnit XML report path (default {DEFAULT_JUNIT_XML})"
+    )
+    group.add_argument(
+        "--format", choices=("text", "json"), help="console output: text (default) or one JSON document"
+    )
+    group.add_argument(
+        "--update",
+        action="store_true",
+        help="rewrite the expectations of failing fixtures from the observed responses",
+    )
+    _property_options(parser)
+    _output_options(parser)
+
+
+def _property_options(parser: argparse.ArgumentParser) -> None:
+    checks = ", ".join(f"{name}{'' if c.default else ' (opt-in)'}" for name, c in CHECKS.items())
+    group = parser.add_argument_group(
+        "property phase",
+        _wrap(f"After the replay, hypothesis searches for inputs that break the script. Checks: {checks}."),
+    )
+    group.add_argument("--no-properties", action="store_true", help="replay the fixtures only")
+    group.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help=f"the search's seed; the same seed gives the same examples (default {DEFAULT_SEED})",
+    )
+    group.add_argument(
+        "--max-examples",
+        type=int,
+        metavar="N",
+        help=f"valid-input examples, plus a quarter as many malformed requests (default {DEFAULT_MAX_EXAMPLES})",
+    )
+    group.add_argument(
+        "--max-time",
+        type=float,
+        metavar="SECONDS",
+        help=f"time budget of the whole phase, shrinking included (default {DEFAULT_MAX_TIME:g})",
+    )
+    group.add_argument(
+        "--shrink-time",
+        type=float,
+        metavar="SECONDS",
+        help=f"time spent minimising the failures found, within --max-time (default {DEFAULT_SHRINK_TIME:g})",
+    )
+    group.add_argument(
+        "--checks",
+        action="append",
+        metavar="NAMES",
+        help="comma-separated checks to run, or 'all' (default: all but opt-in)",
+    )
+    group.add_argument(
+        "--exclude-checks", action="append", metavar="NAMES", help="comma-separated checks to skip"
+    )
+    group.add_argument(
+        "--max-latency-ms",
+        type=float,
+        metavar="MS",
+        help="latency budget per request (default: the fixtures' max_latency_ms)",
+    )
+    group.add_argument(
+        "--save-failures",
+        metavar="DIR",
+        help=f"write each failure as a fixture file here (default {DEFAULT_SAVE_FAILURES}; '' to write none)",
+    )
+    group.add_argument(
+        "--malformed-severity",
+        choices=SEVERITIES,
+        help="how a 5xx answer to a malformed request counts (default warning: the production server itself "
+        "answers 500 when a body does not convert to an @input_schema type)",
+    )
+    group.add_argument(
+        "--hypothesis-database", metavar="DIR", help="keep hypothesis' example database here (default: none)"
+    )
+
+
+def _record_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "record",
+        help="write fixtures from observed responses",
+        usage="scorecheck record [options] SCORE_PY INPUT ... --out DIR",
+        description=_wrap(
+            "Send each input to the server and write a fixture per request whose expectation is the observed "
+            "response. INPUT is a payload file (*.json is sent as JSON, other files as their bytes) or a "
+            '*.jsonl file with one request per line in fixture format ({"json": ...}, {"method": "GET", '
+            '"path": "/"}) or one case ({"name": ..., "tags": [...], "request": {...}}). Secret-bearing '
+            "headers are never written."
+        ),
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="SCORE_PY INPUT", help=argparse.SUPPRESS)
+    parser.add_argument("--out", metavar="DIR", help="folder for the new fixture files")
+    parser.add_argument("--force", action="store_true", help="overwrite fixture files that already exist")
+    parser.add_argument("--method", help="HTTP method for payload inputs (default POST)")
+    parser.add_argument("--path", help="request path for payload inputs (default /score)")
+    _server_options(parser)
+    _output_options(parser)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Driving the runner
+
+
+def _reporters(config: RunConfig, console: bool = True) -> List[Reporter]:
+    reporters: List[Reporter] = []
+    report = config.junit_xml if config.command == "run" else None
+    if config.format == "json":
+        reporters.append(JsonReporter(sys.stdout))
+    elif console:
+        reporters.append(
+            ConsoleReporter(sys.stdout, verbosity=config.verbosity, color=config.color, report_path=report)
+        )
+    if report:
+        fallback = {"entry_script": config.entry_script or "", "server": "azmlinfsrv"}
+        reporters.append(JUnitReporter(Path(report), fallback))
+    return reporters
+
+
+def _pump(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -> int:
+    """Feed every event to every reporter; a Ctrl-C that lands in a reporter is handed to the runner,
+    which stops the server and ends the stream properly."""
+    code = int(ExitCode.HARNESS)
+    pending: Optional[BaseException] = None
+    while True:
+        try:
+            event = events.throw(pending) if pending is not None else next(events)
+        except StopIteration:
+            return code
+        pending = None
+        if isinstance(event, RunFinished):
+            code = event.exit_code
+        try:
+            for reporter in reporters:
+                reporter.handle(event)
+        except KeyboardInterrupt as exc:
+            pending = exc
+
+
+def _drive(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -> int:
+    reason: Optional[str] = None
+    code = int(ExitCode.HARNESS)
+    try:
+        code = _pump(events, reporters)
+    except KeyboardInterrupt:
+        reason, code = "interrupted", int(ExitCode.INTERRUPTED)
+    except Exception:  # a reporter bug: still stop the server and write what we have
+        reason = traceback.format_exc()
+        _error(f"internal error:\n{reason}")
+    finally:
+        events.close()
+        _close(reporters, reason)
+    return code
+
+
+def _close(reporters: Sequence[Reporter], reason: Optional[str]) -> None:
+    for reporter in reporters:
+        try:
+            if isinstance(reporter, JUnitReporter):
+                reporter.close(reason)
+            else:
+                reporter.close()
+        except Exception:
+            _error(f"could not write a report:\n{traceback.format_exc()}")
+
+
+def _error(text: str) -> None:
+    print(f"scorecheck: error: {text}", file=sys.stderr, flush=True)
+
+
+def _fixture_problems(errors: Sequence[FixtureError], config: RunConfig) -> int:
+    files = {error.file for error in errors}
+    _error(f"{len(errors)} problem(s) in {len(files)} fixture file(s); nothing was started:")
+    for error in errors:
+        print(f"  {error}", file=sys.stderr)
+    _drive(fixture_error_events(config, errors, int(ExitCode.USAGE)), _reporters(config, console=False))
+    return int(ExitCode.USAGE)
+
+
+def _run(config: RunConfig) -> int:
+    cases, errors = load_fixtures([Path(p) for p in config.fixtures])
+    if errors:
+        return _fixture_problems(errors, config)
+    try:
+        selected = select(cases, config.keywords, config.tags)
+    except ValueError as exc:
+        _error(str(exc))
+        return int(ExitCode.USAGE)
+    if not selected:
+        found = f"{len(cases)} cases found, none selected by -k/--tag" if cases else "no fixture cases found"
+        _error(f"{found} in {', '.join(config.fixtures)}")
+        return int(ExitCode.USAGE)
+    snapshots = Snapshotter("update") if config.update else None
+    reporters = _reporters(config)
+    code = _drive(
+        run(config, selected, exit_codes=exit_code_for, observer=snapshots.observe if snapshots else None),
+        reporters,
+    )
+    if snapshots is not None and code != ExitCode.INTERRUPTED:
+        written = snapshots.write()
+        print(f"updated {len(snapshots.changes)} expectation(s) in {len(written)} file(s)", file=sys.stderr)
+        for path in written:
+            print(f"  {path}", file=sys.stderr)
+    return code
+
+
+def _record(config: RunConfig) -> int:
+    try:
+        plan = plan_recording(config)
+    except RecordError as exc:
+        _error("cannot record:")
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    paths = plan.write()
+    cases, errors = load_fixtures(paths)
+    if errors:
+        plan.remove()
+        return _fixture_problems(errors, config)
+    snapshots = Snapshotter("record")
+    code = _drive(
+        run(config, cases, exit_codes=exit_code_for, observer=snapshots.observe), _reporters(config)
+    )
+    written = set(snapshots.write())
+    for path in paths:
+        if path not in written:
+            path.unlink(missing_ok=True)  # no response to record (the request failed or never ran)
+    print(f"recorded {len(written)} fixture(s) in {config.out_dir}", file=sys.stderr)
+    return code
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def interrupt(signum: int, frame: Optional[FrameType]) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        sys.exit(ExitCode.USAGE)
+    try:
+        config = build_config(args)
+    except ConfigError as exc:
+        _error(str(exc))
+        sys.exit(ExitCode.USAGE)
+    with _sigterm_as_interrupt():
+        try:
+            code = _record(config) if config.command == "record" else _run(config)
+        except KeyboardInterrupt:
+            code = int(ExitCode.INTERRUPTED)
+    sys.exit(code)

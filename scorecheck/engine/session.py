@@ -1,0 +1,129 @@
+"""Run the gate: start (or reach) the server, run each phase, and yield what happened as model events.
+
+The engine never prints and never exits: reporters consume its events, and the exit code the final
+`RunFinished` carries comes from the caller's mapping of the run's outcome (the CLI's `exit_code_for`). A run
+is a sequence of phases sharing one server and one client: replay, then the property checks.
+
+Whatever happens (server death, Ctrl-C, a bug in scorecheck) the server is stopped first and the event
+stream still ends with a `RunFinished`, so the report always gets written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import traceback
+from typing import Callable, ContextManager, Generator, Optional, Sequence, Tuple
+
+from ..config import RunConfig
+from ..model import Case, Event, RequestSpec, RunFinished, RunOutcome, ServerFailed, ServerStarted
+from ..phases.properties import property_phase
+from ..phases.replay import replay_phase
+from ..serverproc.client import Client, RequestError, redact_url
+from ..serverproc.process import ServerProcess, ServerStartError
+from ..serverproc.startup import startup_headline
+from .context import Halt, Observer, Phase, RunContext
+from .events import run_started
+from .tally import Tally
+
+# The caller's exit code for each outcome: only the CLI decides what a run's outcome means to the shell.
+ExitCodes = Callable[[RunOutcome], int]
+DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase)
+
+
+def _server(config: RunConfig) -> ContextManager[Optional[ServerProcess]]:
+    if config.target is not None or config.entry_script is None:
+        return contextlib.nullcontext()
+    return ServerProcess(
+        config.entry_script,
+        model_dir=config.model_dir,
+        env=dict(config.env),
+        extra_args=config.server_args,
+        command=config.server_command or None,
+    )
+
+
+def _wait_target(client: Client, deadline: float) -> str:
+    """Any HTTP answer from a remote endpoint means it is up (it may well refuse `GET /` without a key)."""
+    probe = RequestSpec(method="GET", path="/")
+    while True:
+        try:
+            obs = client.send(probe)
+        except RequestError as err:
+            if time.monotonic() >= deadline:
+                raise ServerStartError(f"the target did not answer: {err.message}", "", None) from err
+            time.sleep(0.25)
+            continue
+        return {k.lower(): v for k, v in obs.headers}.get("x-ms-server-version", "")
+
+
+def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -> ServerFailed:
+    message = startup_headline(config.entry_script, err)
+    return ServerFailed(elapsed_s=elapsed, log=err.log, message=message[:200], exit_code=err.exit_code)
+
+
+def _session(
+    config: RunConfig, cases: Sequence[Case], observer: Optional[Observer], phases: Sequence[Phase]
+) -> Generator[Event, None, None]:
+    """Start-up, then the phases, inside the server's lifetime: leaving this generator stops the server."""
+    started = time.monotonic()
+    with _server(config) as server:
+        base_url = server.base_url if server is not None else str(config.target)
+        with Client(
+            base_url, timeout_s=config.request_timeout, headers=config.headers, logs=server
+        ) as client:
+            deadline = started + config.startup_timeout
+            try:
+                version = (
+                    server.wait_ready(deadline) if server is not None else _wait_target(client, deadline)
+                )
+            except ServerStartError as err:
+                yield run_started(config, cases, base_url, "")
+                yield _startup_failure(config, err, time.monotonic() - started)
+                halt = Halt("skipped", "", "not run: server failed to start")
+                yield from (halt.case(case.name) for case in cases)
+                return
+            yield run_started(config, cases, base_url, version)
+            boot_log = (
+                server.logs if server is not None else f"using the running endpoint {redact_url(base_url)}"
+            )
+            yield ServerStarted(elapsed_s=time.monotonic() - started, log=boot_log)
+            ctx = RunContext(config, cases, client, server, observer)
+            for phase in phases:
+                yield from phase(ctx)
+
+
+def run(
+    config: RunConfig,
+    cases: Sequence[Case],
+    *,
+    exit_codes: ExitCodes,
+    observer: Optional[Observer] = None,
+    phases: Sequence[Phase] = DEFAULT_PHASES,
+) -> Generator[Event, None, None]:
+    """Yield the events of one gate run, ending with RunFinished carrying `exit_codes(outcome)`.
+
+    A KeyboardInterrupt raised inside the run, or thrown in by the consumer with `.throw()`, stops the
+    server and ends the stream with the unfinished cases skipped.
+    """
+    started = time.monotonic()
+    tally = Tally(config, cases)
+    session = _session(config, cases, observer, phases)
+    try:
+        for event in session:
+            tally.record(event)
+            yield event
+    except KeyboardInterrupt:
+        session.close()  # stops the server before anything else is reported
+        reason = "interrupted (Ctrl-C or SIGTERM)"
+        yield from tally.recorded(tally.abort("interrupted", reason, "Interrupted", "interrupted", ""))
+    except Exception as exc:  # a scorecheck bug must still leave a report and no server behind
+        session.close()
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        reason = f"scorecheck internal error: {type(exc).__name__}: {exc}"[:200]
+        yield from tally.recorded(
+            tally.abort("internal_error", reason, "HarnessError", "internal-error", details)
+        )
+    finally:
+        session.close()
+    yield RunFinished(elapsed_s=time.monotonic() - started, exit_code=exit_codes(tally.outcome()))

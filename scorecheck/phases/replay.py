@@ -1,0 +1,167 @@
+"""The replay phase, and the verdict on one fixture case that the CLI and the pytest plugin both give.
+
+`judge_case` sends a case's request, compares the response with its expectation and writes the failure text
+(diff, request, fixture, curl, how to replay, the request's server log lines). The replay phase turns the
+verdict into a `CaseFinished`; the plugin turns it into a passing or failing test item.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Optional, Protocol
+
+from ..compare import compare, first_kind, format_mismatches, summary_line
+from ..config import RunConfig
+from ..engine.context import Halt, Observer, RunContext, server_died
+from ..model import Case, CaseFinished, Event, Outcome, Suite
+from ..serverproc.client import Client, RequestError, redact_url
+
+
+class ExitWatch(Protocol):
+    """What a verdict needs of the server: whether it exited (None while it runs)."""
+
+    def wait_exit(self, timeout: float) -> Optional[int]: ...
+
+
+@dataclass(frozen=True)
+class CaseVerdict:
+    """How one fixture case went: `message` is the one-line summary, `details` the whole failure text."""
+
+    outcome: Outcome  # "passed", "failed" or "error"
+    elapsed_s: float
+    message: str = ""
+    kind: str = ""  # CamelCase failure category, "" when passed
+    details: str = ""
+    log: str = ""  # the request's server log lines
+    server_exit: Optional[int] = None  # the server's exit code when it died during this request
+
+
+def judge_case(
+    client: Client,
+    case: Case,
+    *,
+    replay: str,
+    server: Optional[ExitWatch] = None,
+    observer: Optional[Observer] = None,
+) -> CaseVerdict:
+    """Send the case's request and compare; `replay` is the face's command that runs just this case again."""
+    started = time.monotonic()
+    try:
+        obs = client.send(case.request)
+    except RequestError as err:
+        return _request_failed(case, err, time.monotonic() - started, replay, server)
+    mismatches = compare(case.expect, obs)
+    absorbed = observer(case, obs, mismatches) if observer is not None else False
+    elapsed = time.monotonic() - started
+    log = "\n".join(obs.log_lines)
+    if not mismatches or absorbed:
+        message = "expectation updated from the response" if mismatches else ""
+        return CaseVerdict("passed", elapsed, message=message, log=log)
+    details = case_details(
+        case,
+        format_mismatches(mismatches),
+        curl=obs.curl,
+        request_id=obs.request_id,
+        log_lines=obs.log_lines,
+        replay=replay,
+    )
+    kind = first_kind(mismatches) or "BodyMismatch"
+    return CaseVerdict("failed", elapsed, summary_line(mismatches), kind, details, log)
+
+
+def _request_failed(
+    case: Case, err: RequestError, elapsed: float, replay: str, server: Optional[ExitWatch]
+) -> CaseVerdict:
+    # A refused or reset connection is what a dying server looks like; give it a moment to finish exiting.
+    code = None
+    if server is not None:
+        code = server.wait_exit(1.0 if err.kind == "ConnectionError" else 0.0)
+    message, kind, headline = err.message, err.kind, err.message
+    if code is not None:
+        message, kind = f"the server died during this request (exit code {code})", "ServerError"
+        headline = f"{message}\n{err.message}"
+    details = case_details(
+        case, headline, curl=err.curl, request_id=err.request_id, log_lines=err.log_lines, replay=replay
+    )
+    log = "\n".join(err.log_lines)
+    return CaseVerdict("error", elapsed, message, kind, details, log, server_exit=code)
+
+
+def case_details(
+    case: Case, diff: str, *, curl: str, request_id: str, log_lines: Iterable[str], replay: str
+) -> str:
+    """The failure text: diff, request, fixture, curl, how to replay, the request's log lines."""
+    where = case.file.as_posix() + (f" (cases[{case.index}])" if case.index is not None else "")
+    lines = [
+        diff,
+        "",
+        f"request:   {case.request.method} {case.request.path}",
+        f"fixture:   {where}",
+        f"reproduce: {curl}",
+        f"replay:    {replay}",
+        "",
+        f"server log (x-request-id {request_id}):",
+    ]
+    logged = [f"  {line}" for line in log_lines]
+    return "\n".join(lines + (logged or ["  (no lines)"]))
+
+
+def replay_command(config: RunConfig, case: Case) -> str:
+    """The command that runs just this case again."""
+    words = ["scorecheck", "run"]
+    words += [config.entry_script] if config.entry_script else []
+    # The root, not the file: default case names are relative to the root they were loaded from.
+    words += [case.root.as_posix()]
+    if config.model_dir:
+        words += ["--model-dir", config.model_dir]
+    if config.target:
+        words += ["--target", redact_url(config.target)]
+    # Quoted so that names with spaces or `-k` keywords (and/or/not) stay one literal substring.
+    keyword = f'"{case.name}"' if '"' not in case.name else f"'{case.name}'"
+    words += ["-k", keyword]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The phase
+
+SUITE: Suite = "replay"
+GROUP = "fixtures"
+
+
+def replay_phase(ctx: RunContext) -> Iterator[Event]:
+    """Send every fixture case once and compare the response with its expectation."""
+    for case in ctx.cases:
+        if ctx.halted is not None:
+            yield ctx.halted.case(case.name)
+        elif case.skip is not None:
+            yield CaseFinished(SUITE, GROUP, case.name, "skipped", 0.0, message=case.skip)
+        else:
+            yield from _replay_case(ctx, case)
+
+
+def _replay_case(ctx: RunContext, case: Case) -> Iterator[Event]:
+    if ctx.server is not None and not ctx.server.alive:
+        yield from server_died(ctx, ctx.server.exit_code)
+        assert ctx.halted is not None
+        yield ctx.halted.case(case.name)
+        return
+    replay = replay_command(ctx.config, case)
+    verdict = judge_case(ctx.client, case, replay=replay, server=ctx.server, observer=ctx.observer)
+    yield CaseFinished(
+        SUITE,
+        GROUP,
+        case.name,
+        verdict.outcome,
+        verdict.elapsed_s,
+        message=verdict.message,
+        kind=verdict.kind,
+        details=verdict.details,
+        log=verdict.log,
+    )
+    if verdict.server_exit is not None:
+        yield from server_died(ctx, verdict.server_exit)
+    elif verdict.outcome != "passed" and ctx.config.exitfirst and ctx.halted is None:
+        ctx.halted = Halt("skipped", "", "not run: stopped after the first failure (--exitfirst)")

@@ -1,0 +1,341 @@
+"""Drive hypothesis over scoring requests and record which checks each example breaks.
+
+Hypothesis generates and shrinks; this module sends each example, runs the checks and keeps its own record of
+the smallest failing request per check. That record, not hypothesis' final exception, is what gets reported:
+it survives a flaky server, several bugs at once, and budgets that cut shrinking short. Each failing check
+raises its own exception type, so hypothesis shrinks every check's failure separately.
+
+Malformed requests are searched first, with a quarter of the examples and of the time, then valid ones. Each
+kind runs in rounds: hypothesis stops looking soon after its first failure, so once a round has shrunk a
+failing check, the next round records that check without interrupting the search and looks for the others.
+
+Budgets: no new request is sent after `max_time`, nor later than `shrink_time` after a round's first failure.
+Past a budget, examples return at once, so hypothesis winds down in moments without touching the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Type
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.reporting import with_reporter
+from hypothesis.strategies import SearchStrategy
+
+from ..model import Observation, RequestSpec
+from ..serverproc.client import Client, RequestError
+from ..serverproc.process import ServerProcess
+from .checks import (
+    CHECKS,
+    FAILURE,
+    MALFORMED,
+    VALID,
+    Check,
+    CheckContext,
+    CheckFailure,
+    Exchange,
+    run_checks,
+    worker_booted,
+)
+
+HEALTH = RequestSpec(method="GET", path="/")
+RECOVERY_S = 60.0  # a restarted worker re-runs init(), which may load a model
+KEPT_CANDIDATES = 5
+# A hypothesis run per kind of request: (kind, its share of --max-examples and of the time left). Malformed
+# requests get a quarter: they come in few families, and the script's own logic is where most bugs are.
+RUNS = ((MALFORMED, 0.25), (VALID, 1.0))
+
+
+class ServerGone(BaseException):
+    """The server process exited. A BaseException, so hypothesis stops instead of shrinking it."""
+
+    def __init__(self, exit_code: Optional[int]) -> None:
+        super().__init__(f"the server exited with code {exit_code}")
+        self.exit_code = exit_code
+        self.exchange: Optional[Exchange] = None  # the example that was being sent
+
+
+class _Abort(BaseException):
+    """A bug in scorecheck itself surfaced inside the search; hypothesis must not shrink it."""
+
+
+class _Falsified(Exception):
+    """Raised to hypothesis for a failing check; one subclass per check keeps their shrinking apart."""
+
+
+_ORIGINS: Dict[str, Type[_Falsified]] = {
+    name: type(f"Falsified_{name}", (_Falsified,), {}) for name in CHECKS
+}
+
+
+def request_size(spec: RequestSpec) -> Tuple[int, bytes, str]:
+    """Orders requests by size, then content: the smallest failing request is the one reported."""
+    return len(spec.body or b""), spec.body or b"", repr(spec.headers)
+
+
+@dataclass
+class Finding:
+    """What one check saw during the search."""
+
+    failures: int = 0
+    # The few smallest failing examples, smallest first, and the first one found: a failure that does not
+    # reproduce on the re-check (a latency spike, say) falls back to the next candidate.
+    smallest: List[Tuple[Exchange, CheckFailure]] = field(default_factory=list)
+    first: Optional[Tuple[Exchange, CheckFailure]] = None
+    # warning message -> (first example, failure, how often)
+    warnings: Dict[str, Tuple[Optional[Exchange], CheckFailure, int]] = field(default_factory=dict)
+
+    def add(self, ex: Optional[Exchange], failure: CheckFailure) -> None:
+        if failure.severity != FAILURE or ex is None:
+            seen = self.warnings.get(failure.message)
+            self.warnings[failure.message] = (seen[0], seen[1], seen[2] + 1) if seen else (ex, failure, 1)
+            return
+        self.failures += 1
+        self.first = self.first or (ex, failure)
+        if all(other.request != ex.request for other, _ in self.smallest):
+            self.smallest.append((ex, failure))
+            self.smallest.sort(key=lambda item: request_size(item[0].request))
+            del self.smallest[KEPT_CANDIDATES:]
+
+    def candidates(self) -> List[Tuple[Exchange, CheckFailure]]:
+        """The examples to re-check, in the order they are tried."""
+        found = list(self.smallest)
+        if self.first is not None and all(self.first[0].request != ex.request for ex, _ in found):
+            found.append(self.first)
+        return found
+
+
+class Sender:
+    """Sends one example and collects the server lines logged meanwhile; waits out worker restarts."""
+
+    def __init__(self, client: Client, server: Optional[ServerProcess]) -> None:
+        self.client = client
+        self.server = server
+
+    def position(self) -> int:
+        return len(self.server.log_lines) if self.server is not None else 0
+
+    def lines_since(self, position: int) -> Tuple[str, ...]:
+        return self.server.log_lines[position:] if self.server is not None else ()
+
+    def exchange(self, kind: str, request: RequestSpec) -> Exchange:
+        start = self.position()
+        try:
+            obs: Optional[Observation] = self.client.send(request)
+            error = ""
+        except RequestError as err:
+            obs, error = None, err.message
+            try:
+                self.recover(start)
+            except ServerGone as gone:
+                gone.exchange = Exchange(kind, request, None, error, self.lines_since(start))
+                raise
+        return Exchange(kind, request, obs, error, self.lines_since(start))
+
+    def resend(self, request: RequestSpec) -> Optional[Observation]:
+        try:
+            return self.client.send(request)
+        except RequestError:
+            return None
+
+    def healthy(self) -> bool:
+        if self.server is not None and not self.server.alive:
+            return False
+        try:
+            return self.client.send(HEALTH).status < 500
+        except RequestError:
+            return False
+
+    def recover(self, start: int) -> None:
+        """After a request got no answer: wait until the server answers again (a new worker is up).
+
+        Raises ServerGone when the server process itself has exited.
+        """
+        deadline = time.monotonic() + RECOVERY_S
+        while not self.healthy():
+            if self.server is not None and not self.server.alive:
+                raise ServerGone(self.server.wait_exit(1.0))
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
+        # The replacement worker answers only after the master logged its boot, but that line may still be in
+        # the pipe: wait for it, or the next example would be blamed for this one's restart.
+        settle = time.monotonic() + 1.0
+        while self.server is not None and not worker_booted(self.lines_since(start)):
+            if time.monotonic() >= settle:
+                return
+            time.sleep(0.01)
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    seed: int
+    max_examples: int
+    max_time: float
+    shrink_time: float
+    database: Optional[str] = None
+
+
+@dataclass
+class SearchResult:
+    findings: Dict[str, Finding]
+    counts: Counter[str]
+    digest: str
+    elapsed_s: float
+    stopped_by: str = ""  # why hypothesis ended early, if it did
+    server_exit: Optional[Tuple[Optional[int], Optional[Exchange]]] = None  # exit code, last example
+
+
+class Search:
+    """Hypothesis runs over valid and malformed requests, judged by `checks`."""
+
+    def __init__(
+        self,
+        strategies: Dict[str, SearchStrategy[RequestSpec]],
+        checks: Sequence[Check],
+        context: CheckContext,
+        sender: Sender,
+        settings: SearchSettings,
+    ) -> None:
+        self.strategies = {kind: s for kind, s in strategies.items() if not s.is_empty}
+        self.checks = [c for c in checks if c.needs(context) is None]
+        self.context = context
+        self.sender = sender
+        self.settings = settings
+        self.findings = {c.name: Finding() for c in checks}
+        self.counts: Counter[str] = Counter()
+        self._digest = hashlib.sha256()
+        self._started = time.monotonic()
+        self._stop_at = self._started + settings.max_time
+        self._internal: Optional[BaseException] = None
+        self._shrunk: Set[str] = set()  # checks whose failures an earlier round has shrunk
+
+    # -- budgets ------------------------------------------------------------------------------------------------
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self._stop_at
+
+    def _failure_found(self) -> None:
+        self._stop_at = min(self._stop_at, time.monotonic() + self.settings.shrink_time)
+
+    # -- one example --------------------------------------------------------------------------------------------
+
+    def _example(self, kind: str, request: RequestSpec) -> None:
+        if self.expired():
+            return
+        ex = self.sender.exchange(kind, request)
+        self.counts[kind] += 1
+        self._digest.update(f"{kind} {request.method} {request.path} {request.headers}\n".encode())
+        self._digest.update(request.body or b"")
+        try:
+            failed = self.judge(ex)
+        except Exception as exc:  # a bug in a check: stop, and report it as scorecheck's own error
+            self._internal = exc
+            raise _Abort from exc
+        if failed is not None:
+            self._failure_found()
+            raise _ORIGINS[failed](failed)
+
+    def _failed_checks(self) -> Set[str]:
+        return {name for name, finding in self.findings.items() if finding.failures}
+
+    def judge(self, ex: Exchange) -> Optional[str]:
+        """Run every applicable check; record what they raise; return the first check that failed."""
+        failed: Optional[str] = None
+        for check, failure in run_checks(self.checks, self.context, ex):
+            self.findings[check.name].add(ex, failure)
+            # A check shrunk in an earlier round is only recorded now, so the search goes on for others.
+            if failure.severity == FAILURE and failed is None and check.name not in self._shrunk:
+                failed = check.name
+        return failed
+
+    # -- the hypothesis runs -----------------------------------------------------------------------------------
+
+    def _hypothesis_settings(self, max_examples: int, where: str) -> hypothesis.settings:
+        database = self.settings.database
+        phases = [Phase.generate, Phase.shrink]
+        # A folder per kind and round: hypothesis forgets saved examples that pass, and a later round no
+        # longer fails on the checks an earlier one shrank.
+        return hypothesis.settings(
+            database=DirectoryBasedExampleDatabase(f"{database}/{where}") if database else None,
+            phases=[Phase.reuse, *phases] if database else phases,
+            max_examples=max_examples,
+            deadline=None,
+            derandomize=False,  # the seed decides; a CI profile must not swap it for a source hash
+            report_multiple_bugs=True,
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+        )
+
+    def _test(self, kind: str, max_examples: int, round_index: int) -> Callable[[], None]:
+        @self._hypothesis_settings(max_examples, f"{kind}-{round_index}")
+        @hypothesis.given(self.strategies[kind])
+        def property_search(request: RequestSpec) -> None:
+            self._example(kind, request)
+
+        if self.settings.database:
+            return property_search  # hypothesis ignores its database in seeded runs
+        return hypothesis.seed(self.settings.seed + round_index)(property_search)
+
+    def run(self) -> SearchResult:
+        """One hypothesis run per kind of request, sharing the findings, the counts and the time budget."""
+        result = SearchResult(self.findings, self.counts, "", 0.0)
+        phase_end = self._started + self.settings.max_time
+        try:
+            for kind, share in RUNS:
+                if kind in self.strategies and any(kind in check.kinds for check in self.checks):
+                    self._run_kind(kind, share, phase_end, result)
+        except ServerGone as gone:
+            result.server_exit = (gone.exit_code, gone.exchange)
+        except _Abort:
+            assert self._internal is not None
+            raise self._internal from None
+        return self._finish(result)
+
+    def _run_kind(self, kind: str, share: float, phase_end: float, result: SearchResult) -> None:
+        """Rounds of hypothesis runs: once a round has found and shrunk a failing check, the next one looks
+        for the others (hypothesis stops searching soon after its first failure) until the examples or the
+        time of this kind are spent."""
+        now = time.monotonic()
+        kind_end = min(phase_end, now + share * (phase_end - now))
+        target = max(1, round(self.settings.max_examples * share))
+        for round_index in range(len(self.checks)):
+            self._stop_at = kind_end
+            failing = self._failed_checks()
+            self._run_round(kind, target - self.counts[kind], round_index, result)
+            found = self._failed_checks() - failing
+            if not found or self.counts[kind] >= target or time.monotonic() >= kind_end:
+                return
+            self._shrunk |= found
+
+    def _run_round(self, kind: str, examples: int, round_index: int, result: SearchResult) -> None:
+        sent = sum(self.counts.values())
+        failing = self._failed_checks()
+        try:
+            with with_reporter(lambda text: None):  # hypothesis must not print: the reporters own the output
+                self._test(kind, examples, round_index)()
+        except Exception as exc:  # the failures hypothesis re-raises, or a reason it stopped early
+            if self._failed_checks() == failing:
+                if sum(self.counts.values()) == sent:
+                    raise  # not one example ran: a broken strategy, reported as scorecheck's own error
+                result.stopped_by = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+
+    def _finish(self, result: SearchResult) -> SearchResult:
+        result.digest = self._digest.hexdigest()[:16]
+        result.elapsed_s = time.monotonic() - self._started
+        return result
+
+
+def sent_counts(result: SearchResult) -> str:
+    parts = [f"{result.counts[kind]} {kind}" for kind in (VALID, MALFORMED) if result.counts[kind]]
+    return ", ".join(parts) or "none"
+
+
+def warning_lines(finding: Finding) -> List[str]:
+    return [f"{failure.message} (x{count})" for _, failure, count in finding.warnings.values()]
