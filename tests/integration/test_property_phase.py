@@ -31,7 +31,7 @@ FIXTURES: Dict[str, Dict[str, str]] = {
         "total.yaml": 'request: {json: {"data": [1.5, 2.5]}}\nexpect: {json: {"total": 4.0}}\n',
     },
     "prop_slow_batches": {
-        "total.yaml": 'request: {json: {"data": [1, 2, 3]}}\nexpect: {json: {"total": 6.0}, max_latency_ms: 300}\n',
+        "total.yaml": 'request: {json: {"data": [1, 2, 3]}}\nexpect: {json: {"total": 6.0}, max_latency_ms: 1500}\n',
     },
     "prop_bad_output": {
         "label.yaml": 'request: {json: {"data": [1.0, 2.0]}}\nexpect: {json: {"label": "positive", "score": 3.0}}\n',
