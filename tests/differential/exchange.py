@@ -86,8 +86,7 @@ def converse(pair: Pair, probes: Iterable[Probe]) -> Transcript:
     transcript = Transcript()
     for probe in probes:
         transcript.outcomes[probe.name] = Outcome(probe, *_ask(pair, probe))
-    pair.ours.stop()
-    pair.reference.stop()
+    pair.stop()
     transcript.ours_log = _script_part(log_records(pair.ours.logs()))
     transcript.ref_log = _script_part(log_records(pair.reference.logs()))
     return transcript

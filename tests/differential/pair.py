@@ -73,6 +73,12 @@ class Pair:
     def servers(self) -> dict[str, RunningServer]:
         return {OURS: self.ours, REFERENCE: self.reference}
 
+    def stop(self) -> None:
+        """Stop both at once (each waits for its graceful shutdown), keeping their final logs."""
+        with ThreadPoolExecutor(2) as pool:
+            for done in [pool.submit(server.stop) for server in (self.ours, self.reference)]:
+                done.result()
+
 
 def settle(server: RunningServer, timeout: float = BOOT_TIMEOUT) -> str:
     """`serving` once `GET /` answers 200, or `exit <code>` if the process ends first."""
@@ -106,7 +112,9 @@ def started_pair(reference: Reference, launch: Launch, *, ready: bool = True) ->
                 if ready:
                     ours.wait_ready(BOOT_TIMEOUT)
                     ref.wait_ready(BOOT_TIMEOUT)
-                yield Pair(ours, ref)
+                pair = Pair(ours, ref)
+                yield pair
+                pair.stop()
             finally:
                 ref.stop()
         finally:

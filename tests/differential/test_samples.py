@@ -20,7 +20,8 @@ from .pair import Launch, Reference, started_pair
 
 pytestmark = pytest.mark.slow
 
-PARALLEL_PAIRS = 2
+# Boots and graceful stops mostly wait (on gunicorn's timers, on polling): overlapping 4 pairs saves time.
+PARALLEL_PAIRS = 4
 
 
 def _launch(sample: Sample, app_root: Path) -> Launch:

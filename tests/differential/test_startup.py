@@ -55,19 +55,18 @@ def _preloaded(logs: str) -> bool:
 
 def _signature(pair: Pair) -> dict[str, object]:
     """What start-up settings decide, per side: running or exit code, banner lines, preloading, one answer."""
-    signature: dict[str, object] = {}
-    for side, server in pair.servers().items():
-        state = settle(server)
-        answer = None
-        if state == "serving":
-            ports = (pair.ours.port, pair.reference.port)
-            answer = normalise(server.raw("POST", "/score", JSON, b"{}"), ports).without(
-                "x-ms-run-fn-exec-ms"
-            )
-        server.stop()
-        logs = server.logs()
-        signature[side] = (state, BANNER.findall(logs), _preloaded(logs), answer)
-    return signature
+    ports = (pair.ours.port, pair.reference.port)
+    states = {side: settle(server) for side, server in pair.servers().items()}
+    answers = {
+        side: normalise(server.raw("POST", "/score", JSON, b"{}"), ports).without("x-ms-run-fn-exec-ms")
+        for side, server in pair.servers().items()
+        if states[side] == "serving"
+    }
+    pair.stop()
+    return {
+        side: (states[side], BANNER.findall(logs), _preloaded(logs), answers.get(side))
+        for side, logs in ((side, server.logs()) for side, server in pair.servers().items())
+    }
 
 
 @pytest.mark.parametrize("env", ENV_CASES)
@@ -83,8 +82,7 @@ def test_env_spelling(reference: Reference, app_root: Path, env: dict[str, str])
 def test_app_insights_line_on_every_worker_start(reference: Reference, app_root: Path) -> None:
     launch = Launch(SCRIPTS_DIR / "hello.py", ("--worker_count", "2"), cwd=app_root)
     with started_pair(reference, launch) as pair:
-        pair.ours.stop()
-        pair.reference.stop()
+        pair.stop()
         counts = {side: len(server.log_matches(INSIGHTS_LINE)) for side, server in pair.servers().items()}
     assert counts[OURS] == counts[REFERENCE]
 
