@@ -24,6 +24,8 @@ from support import start_server as _start_ours
 
 OURS, REFERENCE = "ours", "reference"
 BOOT_TIMEOUT = 60.0
+# Generous: a server killed before its graceful stop ends could lose its last log records, which the suite compares.
+STOP_GRACE = 30.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Pair:
     def stop(self) -> None:
         """Stop both at once (each waits for its graceful shutdown), keeping their final logs."""
         with ThreadPoolExecutor(2) as pool:
-            for done in [pool.submit(server.stop) for server in (self.ours, self.reference)]:
+            for done in [pool.submit(server.stop, STOP_GRACE) for server in (self.ours, self.reference)]:
                 done.result()
 
 
