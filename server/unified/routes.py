@@ -15,10 +15,10 @@ import flask
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 
+from ..logs.files import REQUEST_ID
 from . import envelope
 from .decode import BadRequestBody, Decoded, decode
 from .envelope import Failure, json_response
-from .logfiles import REQUEST_ID
 from .media import MediaType, UnsupportedMediaType, classify
 from .services import InferenceTimeout, Service, ServiceSet
 

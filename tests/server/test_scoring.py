@@ -13,7 +13,7 @@ import time
 from typing import Any, Dict, List
 
 import pytest
-from azmlinfsrv.scoring import Scorer, ScoringTimeout, WorkerStuck
+from azmlinfsrv.script.scoring import Scorer, ScoringTimeout, WorkerStuck
 
 LONG = 10.0
 REQUEST_VAR: contextvars.ContextVar[str] = contextvars.ContextVar("request_var", default="unset")
