@@ -55,6 +55,9 @@ def model_ids(model_dir: Optional[str]) -> str:
 
 
 class Telemetry:
+    """The worker's Application Insights client: request, exception and model-data records, each named by the
+    request's ids (`{"request_id": ..., "client_request_id": ...}`), sent without ever failing a request."""
+
     def __init__(self, config: ServerConfig, tracer: Any, provider: Any) -> None:
         self._config = config
         self._tracer = tracer
