@@ -5,8 +5,8 @@ then need a second hand-off to a scoring thread for its timeout; together that r
 Why not the plain sync worker: it serves one connection at a time, so `GET /` would wait behind a long `run()`.
 
 So the main thread serves exactly as gunicorn's sync worker does (one request per connection, `Connection:
-close`, as upstream) and calls `run()` inline under upstream's SIGALRM timeout (see script/scoring.py). The extra threads
-accept connections only once the main thread has been busy with one for a moment (50 ms, so that ordinary
+close`, as upstream) and calls `run()` inline under upstream's SIGALRM timeout (see script/scoring.py). The extra
+threads accept connections only once the main thread has been busy with one for a moment (50 ms, so that ordinary
 back-to-back requests stay on the main thread): they answer `GET /` and `/swagger.json` at once,
 and queue `/score` behind the running call, which stays serial.
 

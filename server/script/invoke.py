@@ -10,7 +10,7 @@ import json
 import logging
 import math
 import time
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -75,6 +75,10 @@ class Invoker:
         return self._entry
 
     @property
+    def telemetry(self) -> Optional[Telemetry]:
+        return self._telemetry
+
+    @property
     def raw_mode(self) -> bool:
         return self._entry.mode == "raw"
 
@@ -91,7 +95,7 @@ class Invoker:
             self._entry.run, self._timeout_ms / 1000.0, float(self._worker_timeout_s), **kwargs
         )
 
-    def score(self, request: flask.Request, ids: Dict[str, str]) -> WerkzeugResponse:
+    def score(self, request: flask.Request, ids: Mapping[str, str]) -> WerkzeugResponse:
         try:
             kwargs = run_kwargs(self._entry, request)
         except InputError as exc:
@@ -103,11 +107,12 @@ class Invoker:
         return with_run_headers(to_response(result), elapsed_ms)
 
     def run_timed(
-        self, kwargs: Dict[str, Any], ids: Dict[str, str]
+        self, kwargs: Dict[str, Any], ids: Mapping[str, str]
     ) -> Union[WerkzeugResponse, Tuple[Any, float]]:
         """Call run() under its deadline: `(result, elapsed ms)`, or the error response when it failed.
 
-        `ids` are the request's ids as telemetry records name them (`RequestIds.as_telemetry()`).
+        `ids` are the request's ids as telemetry records name them (`RequestIds.as_telemetry()`); they are read only
+        when telemetry is on.
         """
         started = time.perf_counter()
         try:
@@ -133,7 +138,7 @@ class Invoker:
             self._telemetry.model_data(ids, kwargs.get(self._entry.data_param), result)
         return result, elapsed_ms
 
-    def _report(self, exc: BaseException, ids: Dict[str, str]) -> None:
+    def _report(self, exc: BaseException, ids: Mapping[str, str]) -> None:
         if self._telemetry is not None:
             self._telemetry.exception(exc, ids)
 

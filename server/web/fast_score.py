@@ -37,10 +37,9 @@ from ..script.invoke import (
     with_run_headers,
 )
 from ..script.modes import FORM_TYPES, InputError, body_text
-from ..telemetry import Telemetry
 from .dispatch import FAST_PATH, StartResponse
 from .flask_free import flask_free
-from .ids import telemetry_ids
+from .ids import NO_IDS, telemetry_ids
 from .records import Started, send_request_record
 
 logger = logging.getLogger("azmlinfsrv")
@@ -78,10 +77,10 @@ Answer = Union[WerkzeugResponse, _Plain]
 class FastScore:
     """A WSGI app for the requests `accepts()` says yes to; the dispatcher routes everything else to Flask."""
 
-    def __init__(self, invoker: Invoker, data_param: str, telemetry: Optional[Telemetry] = None) -> None:
+    def __init__(self, invoker: Invoker, data_param: str) -> None:
         self._invoker = invoker
         self._data_param = data_param
-        self._telemetry = telemetry
+        self._telemetry = invoker.telemetry
 
     @staticmethod
     def accepts(environ: Dict[str, Any]) -> bool:
@@ -110,7 +109,8 @@ class FastScore:
             text = body_text(environ["wsgi.input"].read())
         except InputError as exc:
             return message_response(exc.status, exc.message)
-        outcome = self._invoker.run_timed({self._data_param: text}, telemetry_ids(environ))
+        ids = telemetry_ids(environ) if self._telemetry is not None else NO_IDS
+        outcome = self._invoker.run_timed({self._data_param: text}, ids)
         if isinstance(outcome, WerkzeugResponse):
             return outcome
         result, elapsed_ms = outcome
@@ -122,9 +122,12 @@ class FastScore:
         return _Plain(body.encode("utf-8"), elapsed_ms)
 
 
-def fast_score(invoker: Invoker, telemetry: Optional[Telemetry] = None) -> Optional[FastScore]:
-    """The fast path for this script, or None when only the Flask path gives production's behaviour."""
+def fast_score(invoker: Invoker) -> Optional[FastScore]:
+    """The fast path for this script, or None when only the Flask path gives production's behaviour.
+
+    With telemetry on (the invoker's), it sends the same records as the Flask path.
+    """
     entry = invoker.entry
     if entry.mode != "json" or entry.wants_headers or not flask_free(entry):
         return None
-    return FastScore(invoker, entry.data_param, telemetry)
+    return FastScore(invoker, entry.data_param)

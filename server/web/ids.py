@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from types import MappingProxyType
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 logger = logging.getLogger("azmlinfsrv")
 IDS_KEY = "azmlinfsrv.request_ids"
@@ -18,6 +19,8 @@ MS_REQUEST_ID = "x-ms-request-id"
 CLIENT_REQUEST_ID = "x-ms-client-request-id"
 TRACE_ID = "TraceId"
 ID_LIMIT = 100
+# The ids handed on when nothing records them (telemetry off): saves building them per request.
+NO_IDS: Mapping[str, str] = MappingProxyType({})
 REQUEST_ID_TOO_LONG = "x-request-id must not exceed 100 characters"
 MS_IDS_TOO_LONG = "x-ms-request-id and x-ms-client-request-id must not exceed 100 characters"
 

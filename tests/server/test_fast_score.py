@@ -86,7 +86,7 @@ class ParityApps:
         )
         sink: Any = telemetry
         self.invoker = Invoker(entry, Scorer(), config.scoring_timeout_ms, config.worker_timeout, sink)
-        assert fast_score(self.invoker, sink) is not None, "the sample must take the fast path"
+        assert fast_score(self.invoker) is not None, "the sample must take the fast path"
         self.fast = create_app(config, self.invoker, swaggers, sink)
         self.flask = create_app(config, self.invoker, swaggers, sink, fast_path=False)
 
