@@ -10,9 +10,9 @@ from typing import Any, Optional
 import flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from .envelope import Failure
-from .routes import failure_response, unified_blueprint
-from .services import ServiceSet
+from ..unified.envelope import Failure
+from ..unified.routes import failure_response, unified_blueprint
+from ..unified.services import ServiceSet
 
 REQUEST_ID_HEADER = "X-Request-Id"
 REQUEST_ID_LIMIT = 100

@@ -1,6 +1,6 @@
 """Where `fastml server` runs `infer`: at most `--threads` calls at once per worker, each under `--timeout`.
 
-Each slot is one of azmlinfsrv's serial Scorers (scoring.py), which enforces a deadline from any thread; a
+Each slot is one of azmlinfsrv's serial Scorers (script/scoring.py), which enforces a deadline from any thread; a
 call takes a free slot and gives it back. So `--threads 1` means one inference at a time, as in the contract,
 while the request threads stay free to answer `/health`.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import queue
 from typing import Any, Callable
 
-from ..scoring import Scorer, ScoringTimeout, WorkerStuck
-from .services import InferenceTimeout
+from ..script.scoring import Scorer, ScoringTimeout, WorkerStuck
+from ..unified.services import InferenceTimeout
 
 # Stands for "no deadline" (--timeout 0): far away, yet below what thread waits accept (TIMEOUT_MAX).
 NO_DEADLINE_S = 10 * 365 * 24 * 3600.0

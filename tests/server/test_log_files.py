@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from azmlinfsrv.log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID
-from azmlinfsrv.unified.logfiles import (
+from azmlinfsrv.logs.files import (
     LIFECYCLE_LOGGER,
     REQUEST_ID,
     AccessFormatter,

@@ -8,6 +8,8 @@ CORS_PATHS = ("/", "/score", "/swagger.json")
 
 
 class CorsPolicy:
+    """The allowed origins (`*` for any), matched case-insensitively, and the headers an allowed request gets."""
+
     def __init__(self, origins: Tuple[str, ...]) -> None:
         self._any = "*" in origins
         self._allowed = {o.lower() for o in origins}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..compat.aliases import AliasFinder, install_finder
 
 PACKAGE = "fastml_engine"
-_MODULES = {f"{PACKAGE}.modelservice": "azmlinfsrv.unified.modelservice"}
+_MODULES = {f"{PACKAGE}.modelservice": "azmlinfsrv.fastml.modelservice"}
 
 
 def install() -> None:

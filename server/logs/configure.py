@@ -1,17 +1,16 @@
-"""Logging set-up: the built-in configuration, a user's logging.json, and capture of the script's print()."""
+"""Logging set-up: the built-in configuration or a user's logging.json, then the --log-dir files."""
 
 from __future__ import annotations
 
-import builtins
 import json
 import logging
 import logging.config
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from .config import ServerConfig
-from .log_format import LOG_FORMAT
-from .unified.logfiles import attach_log_files
+from ..config import ServerConfig
+from ..log_format import LOG_FORMAT
+from .files import attach_log_files
 
 LOGGER_NAME = "azmlinfsrv"
 
@@ -91,36 +90,3 @@ def emit(
     logger = logging.getLogger(logger_name)
     for level, message in notices:
         logger.log(logging.getLevelName(level), message)
-
-
-class PrintCapture:
-    """Turns a script's bare print() into one INFO record on `azmlinfsrv.print`, as upstream does.
-
-    Only calls that print to the default stdout are captured; print(file=...) is left alone so that nothing
-    is printed twice or lost.
-    """
-
-    def __init__(self) -> None:
-        self._original = builtins.print
-        self._logger = logging.getLogger(f"{LOGGER_NAME}.print")
-
-    def install(self) -> None:
-        if getattr(builtins.print, "__azmlinfsrv__", False):
-            return
-        original = self._original
-        logger = self._logger
-
-        def print_(
-            *objects: Any,
-            sep: Optional[str] = " ",
-            end: Optional[str] = "\n",
-            file: Any = None,
-            flush: bool = False,
-        ) -> None:
-            if file is not None:
-                original(*objects, sep=sep, end=end, file=file, flush=flush)
-                return
-            logger.info((" " if sep is None else sep).join(str(o) for o in objects))
-
-        print_.__azmlinfsrv__ = True  # type: ignore[attr-defined]
-        builtins.print = print_

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from azmlinfsrv.unified import aliases
-from azmlinfsrv.unified.modelservice import BaseService
-from azmlinfsrv.unified.services import ServiceLoadError, ServiceSet, load_fastml_services
+from azmlinfsrv.fastml import aliases
+from azmlinfsrv.fastml.modelservice import BaseService
+from azmlinfsrv.fastml.services import load_fastml_services
+from azmlinfsrv.unified.services import ServiceLoadError, ServiceSet
 
 HEADER = "from fastml_engine.modelservice import BaseService\n\n"
 

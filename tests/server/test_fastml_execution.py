@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from azmlinfsrv.unified.execution import InferencePool
+from azmlinfsrv.fastml.execution import InferencePool
 from azmlinfsrv.unified.services import InferenceTimeout
 
 

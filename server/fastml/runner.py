@@ -1,6 +1,6 @@
 """`fastml server` as gunicorn: this process is the master; every worker loads the services, then serves.
 
-The gunicorn set-up is azmlinfsrv's (runners/gunicorn_runner.py) with fastml's options: gthread workers with a
+The gunicorn set-up is azmlinfsrv's (runners/gunicorn_base.py) with fastml's options: gthread workers with a
 few spare threads beyond `--threads`, so `/health` is answered while every inference slot is busy (the slots
 themselves are execution.InferencePool), and SIGINT stops as gracefully as SIGTERM.
 """
@@ -20,12 +20,13 @@ import flask
 from gunicorn.arbiter import Arbiter
 
 from ..exitcodes import EXIT_BOOT_FAILURE, EXIT_OK
-from ..runners.gunicorn_runner import LoadingApplication, _AzmlLogger
+from ..logs.files import LIFECYCLE_LOGGER, AppFormatter, ErrorFormatter, attach_log_files
+from ..runners.gunicorn_base import LoadingApplication, ServerLogger
+from ..unified.services import ServiceLoadError
 from . import aliases
 from .app import create_fastml_app
 from .execution import InferencePool
-from .logfiles import LIFECYCLE_LOGGER, AppFormatter, ErrorFormatter, attach_log_files
-from .services import ServiceLoadError, load_fastml_services
+from .services import load_fastml_services
 
 # Request threads beyond --threads: health checks and queued requests wait on these, not on an inference.
 SPARE_THREADS = 16
@@ -108,7 +109,7 @@ def gunicorn_options(options: FastmlOptions) -> Dict[str, Any]:
     }
 
 
-class FastmlLogger(_AzmlLogger):
+class FastmlLogger(ServerLogger):
     """azmlinfsrv's gunicorn logger (our logging configuration), with access-line times in UTC."""
 
     utc_access_times = True

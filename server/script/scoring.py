@@ -27,9 +27,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from types import FrameType
 from typing import Any, Callable, Dict, Optional
 
-# Where the app publishes `Scorer.busy_for` (in Flask's `app.extensions`) for the worker's heartbeat.
-BUSY_FOR_EXTENSION = "azmlinfsrv.busy_for"
-
 
 class ScoringTimeout(BaseException):
     """Raised inside the scoring thread on expiry; a BaseException so `except Exception` in user code can't eat it."""

@@ -15,12 +15,12 @@ import sys
 import traceback
 import types
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Literal, Optional, Tuple
 
 from inference_schema.schema_util import is_schema_decorated
 
-from .compat.aml_request import RawHttpFlag
-from .config import ServerConfig
+from ..compat.aml_request import RawHttpFlag
+from ..config import ServerConfig
 
 logger = logging.getLogger("azmlinfsrv.user_script")
 MODULE_NAME = "entry_module"
@@ -39,6 +39,8 @@ UPSTREAM_SHADOWED = (
     "appinsights_client",
 )
 _NO_DEFAULT: Any = inspect.Parameter.empty
+# How run() receives a request: the body as text, keyword arguments from a JSON object, or the request itself.
+InputMode = Literal["json", "schema", "raw"]
 
 
 class EntryScriptError(Exception):
@@ -51,11 +53,19 @@ class InitFailed(EntryScriptError):
 
 @dataclass(frozen=True)
 class EntryScript:
+    """A loaded entry script that passed upstream's checks: what the server calls and how it calls `run()`.
+
+    `run` is the driver module's `run()` when the script names one. `mode` is the input mode: `json` for an
+    undecorated `run(data)` (the body as text), `schema` for inference-schema decorators (keyword arguments from a
+    JSON object), `raw` for `@rawhttp` (the Flask request). `data_param` is the parameter that receives the input,
+    `wants_headers` says whether `run()` also takes `request_headers`.
+    """
+
     path: Optional[str]
     module: types.ModuleType
     init: Callable[[], Any]
     run: Callable[..., Any]
-    mode: str  # "json", "schema" or "raw"
+    mode: InputMode
     data_param: str
     wants_headers: bool
     # For the schema mode: every parameter but request_headers, with its default (or _NO_DEFAULT).
@@ -178,7 +188,7 @@ def _describe(
     decorated = is_schema_decorated(run)
     if RawHttpFlag.enabled and decorated:
         raise EntryScriptError("run() cannot be decorated with both @rawhttp and @input_schema")
-    mode = "raw" if RawHttpFlag.enabled else ("schema" if decorated else "json")
+    mode: InputMode = "raw" if RawHttpFlag.enabled else ("schema" if decorated else "json")
     _log_mode(mode, data_params)
     return EntryScript(path, module, init, run, mode, data_params[0][0], wants_headers, data_params)
 
@@ -195,7 +205,7 @@ def _check_signature(run: Callable[..., Any]) -> List[Tuple[str, Any]]:
     return [(p.name, p.default) for p in parameters]
 
 
-def _log_mode(mode: str, params: Tuple[Tuple[str, Any], ...]) -> None:
+def _log_mode(mode: InputMode, params: Tuple[Tuple[str, Any], ...]) -> None:
     if mode == "raw":
         logger.info("run() is decorated with @rawhttp. Server will invoke it with the flask request object.")
     elif mode == "schema":

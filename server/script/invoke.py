@@ -10,16 +10,15 @@ import json
 import logging
 import math
 import time
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from ..telemetry import Telemetry
 from .entry import HEADERS_PARAM, EntryScript, format_chained
-from .headers import request_ids
 from .modes import InputError, run_kwargs
 from .scoring import Scorer, ScoringTimeout, WorkerStuck
-from .telemetry import Telemetry
 
 logger = logging.getLogger("azmlinfsrv")
 FAILED_HEADER = "x-ms-run-function-failed"
@@ -30,6 +29,11 @@ INTERNAL_ERROR = "An unexpected internal error occurred. Check the logs for more
 
 class UserScriptError(Exception):
     """Wraps an exception raised by user code, so the log shows both the user's frames and our context."""
+
+
+# The traceback's last line names this class (`azmlinfsrv.invoke.UserScriptError: Caught an unhandled exception
+# from the user script`); logs are read and grepped with that name, so it stays as it was before the module moved.
+UserScriptError.__module__ = "azmlinfsrv.invoke"
 
 
 def json_response(status: int, payload: Any, failed: bool = False) -> flask.Response:
@@ -43,6 +47,15 @@ def message_response(status: int, message: str, failed: bool = False) -> flask.R
 
 
 class Invoker:
+    """Calls one worker's `run()` for a request and turns the outcome into production's response.
+
+    `score` is the whole `/score` pipeline for the Flask path; `run_timed` is its call-and-map-errors core, shared
+    with the fast path (web/fast_score.py); `call_run` serves other routes (the unified `/infer`). Calls go through
+    the worker's `Scorer`, so they are serial and under SCORING_TIMEOUT_MS whichever path or thread they come from.
+    The request's ids arrive as a value (`ids`, as telemetry names them) and are used only for telemetry records,
+    so nothing here reads Flask's request context.
+    """
+
     def __init__(
         self,
         entry: EntryScript,
@@ -62,6 +75,10 @@ class Invoker:
         return self._entry
 
     @property
+    def telemetry(self) -> Optional[Telemetry]:
+        return self._telemetry
+
+    @property
     def raw_mode(self) -> bool:
         return self._entry.mode == "raw"
 
@@ -78,19 +95,25 @@ class Invoker:
             self._entry.run, self._timeout_ms / 1000.0, float(self._worker_timeout_s), **kwargs
         )
 
-    def score(self, request: flask.Request) -> WerkzeugResponse:
+    def score(self, request: flask.Request, ids: Mapping[str, str]) -> WerkzeugResponse:
         try:
             kwargs = run_kwargs(self._entry, request)
         except InputError as exc:
             return message_response(exc.status, exc.message)
-        outcome = self.run_timed(kwargs)
+        outcome = self.run_timed(kwargs, ids)
         if isinstance(outcome, WerkzeugResponse):
             return outcome
         result, elapsed_ms = outcome
         return with_run_headers(to_response(result), elapsed_ms)
 
-    def run_timed(self, kwargs: Dict[str, Any]) -> Union[WerkzeugResponse, Tuple[Any, float]]:
-        """Call run() under its deadline: `(result, elapsed ms)`, or the error response when it failed."""
+    def run_timed(
+        self, kwargs: Dict[str, Any], ids: Mapping[str, str]
+    ) -> Union[WerkzeugResponse, Tuple[Any, float]]:
+        """Call run() under its deadline: `(result, elapsed ms)`, or the error response when it failed.
+
+        `ids` are the request's ids as telemetry records name them (`RequestIds.as_telemetry()`); they are read only
+        when telemetry is on.
+        """
         started = time.perf_counter()
         try:
             result = self._scorer.call(
@@ -98,7 +121,7 @@ class Invoker:
             )
         except ScoringTimeout as exc:
             logger.error("Scoring timeout after %d ms: run() did not return in time.", self._timeout_ms)
-            self._report(exc)
+            self._report(exc, ids)
             return message_response(500, f"Scoring timeout after {self._timeout_ms} ms", failed=True)
         except WorkerStuck:
             logger.error(
@@ -108,21 +131,16 @@ class Invoker:
             return message_response(500, INTERNAL_ERROR)
         except Exception as exc:
             _log_user_exception(exc)
-            self._report(exc)
+            self._report(exc, ids)
             return message_response(500, SCRIPT_ERROR, failed=True)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         if self._telemetry is not None:
-            self._telemetry.model_data(self._ids(), kwargs.get(self._entry.data_param), result)
+            self._telemetry.model_data(ids, kwargs.get(self._entry.data_param), result)
         return result, elapsed_ms
 
-    def _report(self, exc: BaseException) -> None:
+    def _report(self, exc: BaseException, ids: Mapping[str, str]) -> None:
         if self._telemetry is not None:
-            self._telemetry.exception(exc, self._ids())
-
-    @staticmethod
-    def _ids() -> Dict[str, str]:
-        ids = request_ids(flask.request.environ)
-        return ids.as_telemetry() if ids is not None else {}
+            self._telemetry.exception(exc, ids)
 
     def options(self) -> flask.Response:
         response = flask.Response(b"", status=200, content_type="text/html; charset=utf-8")

@@ -1,27 +1,33 @@
-"""create_app(): the Flask application for one worker, built from the config and the loaded entry script."""
+"""create_app(): one worker's WSGI app, built from the config and the loaded entry script.
+
+The pipeline, outside in: the headers middleware (middleware.py) -> the dispatcher (dispatch.py) -> the fast path
+(fast_score.py) or Flask (the routes below, plus any blueprints the caller adds, such as the unified API).
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-from typing import Optional
+from typing import Optional, Sequence
 
 import flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from . import SERVER_VERSION
-from .compat.aml_request import AMLRequest
-from .config import ServerConfig
+from .. import SERVER_VERSION
+from ..compat.aml_request import AMLRequest
+from ..config import ServerConfig
+from ..script.invoke import Invoker, json_response, message_response
+from ..telemetry import Telemetry
 from .cors import CorsPolicy
+from .dispatch import Dispatcher
 from .fast_score import fast_score
-from .headers import RequestIds, ServerHeaders, request_ids
-from .invoke import Invoker, json_response, message_response
+from .ids import telemetry_ids
+from .middleware import ServerHeaders
+from .records import Started, send_request_record
 from .swagger import SwaggerDocuments
-from .telemetry import Telemetry, response_value, utc_now
-from .unified.entry_service import entry_blueprint
 
 logger = logging.getLogger("azmlinfsrv")
+STARTED = "azmlinfsrv_started"
 
 
 def create_app(
@@ -29,22 +35,25 @@ def create_app(
     invoker: Invoker,
     swaggers: SwaggerDocuments,
     telemetry: Optional[Telemetry] = None,
+    *,
     fast_path: bool = True,
+    blueprints: Sequence[flask.Blueprint] = (),
 ) -> flask.Flask:
     """`fast_path=False` sends every request through Flask (the parity tests compare both paths)."""
     app = flask.Flask("azmlinfsrv")
     # @rawhttp scripts may check isinstance(request, AMLRequest), as they can upstream.
     app.request_class = AMLRequest
-    # Repeated slashes are merged without a redirect (see headers.ServerHeaders), as upstream answers //score.
+    # Repeated slashes are merged without a redirect (see middleware.ServerHeaders), as upstream answers //score.
     app.url_map.merge_slashes = False
     _add_routes(app, invoker, swaggers)
-    app.register_blueprint(entry_blueprint(invoker, config.scoring_timeout_ms))  # unified /health, /infer
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
     if telemetry is not None:
         _add_telemetry(app, telemetry)
     version = SERVER_VERSION if config.version_header else None
     cors = CorsPolicy(config.cors_list) if config.cors_list else None
-    fast = fast_score(invoker, telemetry is not None) if fast_path else None
-    app.wsgi_app = ServerHeaders(app.wsgi_app, version, cors, fast)  # type: ignore[method-assign]
+    fast = fast_score(invoker) if fast_path else None
+    app.wsgi_app = ServerHeaders(Dispatcher(app.wsgi_app, fast), version, cors)  # type: ignore[method-assign]
     return app
 
 
@@ -62,7 +71,7 @@ def _add_routes(app: flask.Flask, invoker: Invoker, swaggers: SwaggerDocuments) 
             return invoker.options()
         if not raw and request.method == "HEAD":
             return message_response(405, "Method not allowed")
-        return invoker.score(request._get_current_object())  # type: ignore[attr-defined]
+        return invoker.score(request._get_current_object(), telemetry_ids(request.environ))  # type: ignore[attr-defined]
 
     @app.route("/swagger.json", methods=["GET"])
     def swagger() -> flask.Response:
@@ -82,29 +91,10 @@ def _add_routes(app: flask.Flask, invoker: Invoker, swaggers: SwaggerDocuments) 
 def _add_telemetry(app: flask.Flask, telemetry: Telemetry) -> None:
     @app.before_request
     def start() -> None:
-        flask.g.started = time.perf_counter()
-        flask.g.started_at = utc_now()
+        setattr(flask.g, STARTED, Started())
 
     @app.after_request
     def finish(response: flask.Response) -> flask.Response:
-        if flask.request.path != "/":
-            _send_telemetry(telemetry, flask.request, response, request_ids(flask.request.environ))
+        started = flask.g.get(STARTED)
+        send_request_record(telemetry, flask.request, response, started if started is not None else Started())
         return response
-
-
-def _send_telemetry(
-    telemetry: Telemetry, request: flask.Request, response: flask.Response, ids: Optional[RequestIds]
-) -> None:
-    body = None
-    if not response.is_streamed:
-        body = response_value(response.get_data(), response.mimetype == "application/json")
-    telemetry.request(
-        path=request.path,
-        method=request.method,
-        url=request.url,
-        started=flask.g.get("started_at") or utc_now(),
-        seconds=time.perf_counter() - flask.g.get("started", time.perf_counter()),
-        status=response.status_code,
-        ids=ids.as_telemetry() if ids is not None else {},
-        body=body,
-    )
