@@ -208,6 +208,11 @@ class _Sources:
         )
         return bool(result)
 
+    def only_true(self, name: str) -> bool:
+        """An environment switch upstream reads as `value.lower() == "true"`: any other value is off, never an error."""
+        value = self.env.get(name)
+        return value is not None and value.lower() == "true"
+
     def _typed(
         self,
         name: str,
@@ -277,7 +282,7 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
         separate_health=separate,
         worker_count=worker_count or 1,
         worker_timeout=src.integer("WORKER_TIMEOUT", DEFAULT_WORKER_TIMEOUT_S) or DEFAULT_WORKER_TIMEOUT_S,
-        worker_preload=src.boolean("WORKER_PRELOAD", False, from_file=False),
+        worker_preload=src.only_true("WORKER_PRELOAD"),
         scoring_timeout_ms=src.integer("SCORING_TIMEOUT_MS", DEFAULT_SCORING_TIMEOUT_MS)
         or DEFAULT_SCORING_TIMEOUT_MS,
         service_name=src.text("SERVICE_NAME", "ML service") or "ML service",
@@ -355,7 +360,7 @@ def _appinsights(args: CliArgs, src: _Sources, notices: List[Tuple[str, str]]) -
         enabled = True
     else:
         key = src.text("AML_APP_INSIGHTS_KEY", from_file=False)
-        enabled = src.boolean("AML_APP_INSIGHTS_ENABLED", False, from_file=False)
+        enabled = src.only_true("AML_APP_INSIGHTS_ENABLED")
     if not enabled:
         return key, False
     if key and _APPINSIGHTS_KEY.fullmatch(key.strip()):

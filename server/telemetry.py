@@ -146,9 +146,10 @@ def _as_text(value: Any) -> str:
 
 
 def start_telemetry(config: ServerConfig) -> Optional[Telemetry]:
+    # Logged on every worker start whether telemetry is on or not, as upstream: log checks look for it.
+    logger.info("Starting up app insights client")
     if not config.appinsights_enabled or not config.appinsights_key:
         return None
-    logger.info("Starting up app insights client")
     try:
         from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
         from opentelemetry.sdk.trace import TracerProvider

@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import time
+import traceback
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import flask
@@ -44,6 +45,13 @@ def json_response(status: int, payload: Any, failed: bool = False) -> flask.Resp
 
 def message_response(status: int, message: str, failed: bool = False) -> flask.Response:
     return json_response(status, {"message": message}, failed)
+
+
+def unhandled_response(exc: BaseException) -> flask.Response:
+    """Production's answer to an exception no step handled (such as JSON too deep or an integer too long to
+    parse): the traceback logged as `Encountered Exception: ...`, and the internal-error 500."""
+    logger.error("Encountered Exception: %s", "".join(traceback.format_exception(exc)))
+    return message_response(500, INTERNAL_ERROR)
 
 
 class Invoker:
@@ -193,12 +201,12 @@ def serialise(result: Any) -> Optional[str]:
         return json.dumps(result, allow_nan=False)
     except ValueError:
         pass
-    except TypeError as exc:
+    except (TypeError, RecursionError) as exc:
         _log_unserialisable(result, exc)
         return None
     try:
         body = json.dumps(result)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         _log_unserialisable(result, exc)
         return None
     if _has_non_finite(result):

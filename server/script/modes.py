@@ -87,8 +87,10 @@ def _schema_body(request: flask.Request) -> Any:
         raise InputError(400, "POST body is empty. Expecting a JSON dictionary.")
     try:
         body = json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InputError(400, f"POST body could not be decoded as JSON: {exc}") from exc
+    # Anything else json.loads raises (a body not in UTF-8, an integer over 4,300 digits, nesting deeper than
+    # the recursion limit) is production's unhandled exception: the internal-error 500, as the caller answers it.
     if not isinstance(body, dict):
         raise InputError(400, "POST body should be a JSON dictionary.")
     return body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
@@ -15,6 +16,14 @@ from .media import BINARY, FORM, MULTIPART, TEXT, MediaType, UnsupportedMediaTyp
 
 class BadRequestBody(Exception):
     """The body cannot be decoded as its Content-Type says (answered 400)."""
+
+
+class BodyTooLarge(Exception):
+    """A multipart body over one of the documented limits of forms.py (answered 413)."""
+
+
+# A \uD800-\uDFFF escape: the only way a lone surrogate, which no UTF-8 text can hold, gets into parsed JSON.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass
@@ -34,10 +43,25 @@ def decode(request: flask.Request, media: MediaType, legacy_forms: bool = False)
         return Decoded(body)
     if media.kind == TEXT:
         return Decoded(_text(body, media.charset))
-    try:  # JSON, the only kind left
-        return Decoded(json.loads(_text(body, media.charset)))
+    return Decoded(_json(_text(body, media.charset)))
+
+
+def _json(text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise BadRequestBody("Invalid JSON body: nested too deeply for the JSON decoder") from None
     except ValueError as exc:
         raise BadRequestBody(f"Invalid JSON body: {exc}") from exc
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise BadRequestBody(
+                "Invalid JSON body: a \\u escape makes a lone surrogate, which is not a character "
+                f"({exc.reason} at {exc.start}); send a valid surrogate pair or the character itself"
+            ) from None
+    return value
 
 
 def _check_charset(charset: Optional[str]) -> None:
@@ -71,5 +95,7 @@ def _form(request: flask.Request, media: MediaType, legacy: bool) -> Decoded:
             pairs = forms.parse_urlencoded(request.get_data(cache=False), media.charset)
     except forms.FormError as exc:
         raise BadRequestBody(str(exc)) from exc
+    except forms.FormTooLarge as exc:
+        raise BodyTooLarge(str(exc)) from exc
     value = forms.to_legacy_dict(pairs) if legacy else forms.to_dict(pairs)
     return Decoded(value, forms.uploaded_files(pairs))

@@ -13,14 +13,30 @@ from typing import IO, Any, Dict, Iterable, List, Optional, Tuple, cast
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import FileStorage, Headers, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import MultiPartParser
 from werkzeug.sansio.multipart import File
+from werkzeug.wsgi import LimitedStream
 
 Pairs = List[Tuple[str, Any]]
+
+# Multipart limits (documented in docs/unified.md), enforced by werkzeug's parser and stream: beyond them, 413.
+# Other bodies are not limited (only a multipart body costs per part: objects, a spooled file per upload).
+MAX_FORM_PARTS = 1000
+MAX_TEXT_PART_BYTES = 16 * 1024 * 1024
+MAX_MULTIPART_BYTES = 1024 * 1024 * 1024
+_LIMITS = (
+    f"at most {MAX_FORM_PARTS} parts, {MAX_TEXT_PART_BYTES // 2**20} MiB per text part and "
+    f"{MAX_MULTIPART_BYTES // 2**20} MiB in all"
+)
 
 
 class FormError(ValueError):
     """The form body is malformed (answered 400)."""
+
+
+class FormTooLarge(Exception):
+    """The multipart body is over a limit above (answered 413)."""
 
 
 class _PairList(MultiDict):  # type: ignore[type-arg]
@@ -34,8 +50,10 @@ class _PairList(MultiDict):  # type: ignore[type-arg]
 
 class _OrderedMultiPartParser(MultiPartParser):
     def __init__(self) -> None:
-        # No size or part limits: the unified API does not limit bodies (contract §8); files spool to disk.
-        super().__init__(cls=_PairList, max_form_memory_size=None, max_form_parts=None)
+        # werkzeug counts the parts and the bytes of each text part; file parts spool to disk.
+        super().__init__(
+            cls=_PairList, max_form_memory_size=MAX_TEXT_PART_BYTES, max_form_parts=MAX_FORM_PARTS
+        )
         self.kinds: List[bool] = []  # True for a file part
 
     def get_part_charset(self, headers: Headers) -> str:
@@ -53,9 +71,15 @@ def parse_multipart(stream: IO[bytes], boundary: Optional[str], content_length: 
         raise FormError("Malformed multipart body: the Content-Type has no boundary parameter")
     if content_length == 0:
         return []
+    if content_length is not None and content_length > MAX_MULTIPART_BYTES:
+        raise FormTooLarge(f"The multipart body is {content_length} bytes; the limits are {_LIMITS}")
     parser = _OrderedMultiPartParser()
+    # A chunked body has no length to check first: the stream itself stops at the limit.
+    limited = LimitedStream(stream, MAX_MULTIPART_BYTES, is_max=True)
     try:
-        fields, files = parser.parse(stream, boundary.encode("ascii"), content_length)
+        fields, files = parser.parse(limited, boundary.encode("ascii"), content_length)
+    except RequestEntityTooLarge:
+        raise FormTooLarge(f"The multipart body is over a limit: {_LIMITS}") from None
     except (ValueError, UnicodeError) as exc:
         raise FormError(f"Malformed multipart body: {exc}") from exc
     texts, uploads = cast(_PairList, fields).pairs, cast(_PairList, files).pairs

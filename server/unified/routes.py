@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..logs.files import REQUEST_ID
 from . import envelope
-from .decode import BadRequestBody, Decoded, decode
+from .decode import BadRequestBody, BodyTooLarge, Decoded, decode
 from .envelope import Failure, json_response
 from .media import MediaType, RequestKind, UnsupportedMediaType, classify
 from .services import InferenceTimeout, Service, ServiceSet
@@ -162,6 +162,8 @@ def _decode(media: MediaType, legacy: bool) -> Decoded:
         return decode(flask.request, media, legacy_forms=legacy)
     except BadRequestBody as exc:
         raise Failure(400, "BadRequest", str(exc)) from exc
+    except BodyTooLarge as exc:
+        raise Failure(413, "RequestEntityTooLarge", str(exc)) from exc
     except UnsupportedMediaType as exc:
         raise Failure(415, "UnsupportedMediaType", str(exc)) from exc
     except HTTPException as exc:  # the body could not be read (client gone, say)

@@ -7,16 +7,15 @@ The pipeline, outside in: the headers middleware (middleware.py) -> the dispatch
 from __future__ import annotations
 
 import logging
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import SERVER_VERSION
-from ..compat.aml_request import AMLRequest
 from ..config import ServerConfig
-from ..script.invoke import Invoker, json_response, message_response
+from ..script.invoke import Invoker, json_response, message_response, unhandled_response
 from ..telemetry import Telemetry
 from .cors import CorsPolicy
 from .dispatch import Dispatcher
@@ -41,8 +40,6 @@ def create_app(
 ) -> flask.Flask:
     """`fast_path=False` sends every request through Flask (the parity tests compare both paths)."""
     app = flask.Flask("azmlinfsrv")
-    # @rawhttp scripts may check isinstance(request, AMLRequest), as they can upstream.
-    app.request_class = AMLRequest
     # Repeated slashes are merged without a redirect (see middleware.ServerHeaders), as upstream answers //score.
     app.url_map.merge_slashes = False
     _add_routes(app, invoker, swaggers)
@@ -53,8 +50,21 @@ def create_app(
     version = SERVER_VERSION if config.version_header else None
     cors = CorsPolicy(config.cors_list) if config.cors_list else None
     fast = fast_score(invoker) if fast_path else None
-    app.wsgi_app = ServerHeaders(Dispatcher(app.wsgi_app, fast), version, cors)  # type: ignore[method-assign]
+    app.wsgi_app = ServerHeaders(  # type: ignore[method-assign]
+        Dispatcher(app.wsgi_app, fast), version, cors, _route_matcher(app)
+    )
     return app
+
+
+def _route_matcher(app: flask.Flask) -> Callable[[str, str], bool]:
+    def routed(path: str, method: str) -> bool:
+        try:
+            app.url_map.bind("localhost").match(path, method)
+        except HTTPException:
+            return False
+        return True
+
+    return routed
 
 
 def _add_routes(app: flask.Flask, invoker: Invoker, swaggers: SwaggerDocuments) -> None:
@@ -71,7 +81,9 @@ def _add_routes(app: flask.Flask, invoker: Invoker, swaggers: SwaggerDocuments) 
             return invoker.options()
         if not raw and request.method == "HEAD":
             return message_response(405, "Method not allowed")
-        return invoker.score(request._get_current_object(), telemetry_ids(request.environ))  # type: ignore[attr-defined]
+        # As production, a @rawhttp run() receives flask.request itself (the context proxy, not an AMLRequest).
+        target = request if raw else request._get_current_object()  # type: ignore[attr-defined]
+        return invoker.score(target, telemetry_ids(request.environ))
 
     @app.route("/swagger.json", methods=["GET"])
     def swagger() -> flask.Response:
@@ -86,6 +98,10 @@ def _add_routes(app: flask.Flask, invoker: Invoker, swaggers: SwaggerDocuments) 
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         return response
+
+    @app.errorhandler(Exception)
+    def unhandled(exc: Exception) -> flask.Response:
+        return unhandled_response(exc)
 
 
 def _add_telemetry(app: flask.Flask, telemetry: Telemetry) -> None:

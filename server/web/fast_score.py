@@ -18,10 +18,8 @@ Everything else goes to Flask, as does any request this path declines.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, Iterable, Optional, Union
 
-from werkzeug.exceptions import InternalServerError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..compat.aml_request import AMLRequest
@@ -30,19 +28,17 @@ from ..script.invoke import (
     FAILED_HEADER,
     Invoker,
     body_response,
-    json_response,
     message_response,
     serialise,
     to_response,
+    unhandled_response,
     with_run_headers,
 )
 from ..script.modes import FORM_TYPES, InputError, body_text
-from .dispatch import FAST_PATH, StartResponse
+from .dispatch import StartResponse
 from .flask_free import flask_free
 from .ids import NO_IDS, telemetry_ids
 from .records import Started, send_request_record
-
-logger = logging.getLogger("azmlinfsrv")
 
 
 class _Plain:
@@ -94,10 +90,9 @@ class FastScore:
         started = Started() if telemetry is not None else None
         try:
             answer = self._answer(environ)
-        except Exception:
-            # What Flask does with an exception its view let through: log it, answer the generic 500.
-            logger.error("Exception on %s [POST]", FAST_PATH, exc_info=True)
-            answer = json_response(500, {"message": InternalServerError.description})
+        except Exception as exc:
+            # What the Flask path's handler does with an exception no step handled.
+            answer = unhandled_response(exc)
         if telemetry is not None and started is not None:
             response = answer.as_response() if isinstance(answer, _Plain) else answer
             send_request_record(telemetry, AMLRequest(environ), response, started)

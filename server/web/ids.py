@@ -56,7 +56,11 @@ class RequestIds:
 
 
 def resolve_ids(headers: Any) -> RequestIds:
-    """`headers` is anything with `.get(name)` over the request headers (a dict-like view of the environ)."""
+    """`headers` is anything with `.get(name)` over the request headers (a dict-like view of the environ).
+
+    The order is upstream's: an over-long x-request-id is refused first, then a non-empty x-ms-request-id logs
+    the deprecation warning, then the x-ms-* lengths are checked (so an over-long one is warned about, then 431).
+    """
     sent_a = headers.get(REQUEST_ID)
     sent_b = headers.get(MS_REQUEST_ID)
     sent_c = headers.get(CLIENT_REQUEST_ID)
@@ -64,16 +68,16 @@ def resolve_ids(headers: Any) -> RequestIds:
     if sent_a is not None and len(sent_a) > ID_LIMIT:
         return RequestIds(None, None, None, trace, REQUEST_ID_TOO_LONG)
     request_id = sent_a or new_request_id()
-    if (sent_b is not None and len(sent_b) > ID_LIMIT) or (sent_c is not None and len(sent_c) > ID_LIMIT):
-        return RequestIds(request_id, None, None, trace, MS_IDS_TOO_LONG)
-    if sent_b is not None:
+    if sent_b:
         logger.warning(
             "x-ms-request-id header has been deprecated and will be removed from future versions of the server. "
             "Please use x-ms-client-request-id."
         )
+    if (sent_b is not None and len(sent_b) > ID_LIMIT) or (sent_c is not None and len(sent_c) > ID_LIMIT):
+        return RequestIds(request_id, None, None, trace, MS_IDS_TOO_LONG)
     # The deprecated x-ms-request-id echoes, in order: B, then C, then the request id.
     ms_request_id = sent_b or sent_c or request_id
-    client_request_id = sent_c or sent_b
+    client_request_id = sent_c or sent_b or None
     return RequestIds(request_id, ms_request_id, client_request_id, trace)
 
 

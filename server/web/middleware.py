@@ -30,6 +30,9 @@ _SLASHES = re.compile(r"/{2,}")
 Headers = List[Tuple[str, str]]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Dict[str, Any], StartResponse], Iterable[bytes]]
+# Whether a (path, method) pair reaches a route: over-long ids are refused only there (see `ServerHeaders`).
+Routed = Callable[[str, str], bool]
+_ALLOW_ORIGIN = "access-control-allow-origin"
 
 
 class ServerHeaders:
@@ -37,13 +40,19 @@ class ServerHeaders:
     CORS headers to every response, and logs one line per /score and /swagger.json request.
 
     It wraps the dispatcher (dispatch.py) and knows nothing of what answers: the request ids it resolves travel in
-    the environ (`ids.IDS_KEY`) for the layers below.
+    the environ (`ids.IDS_KEY`) for the layers below. As upstream, where the id check is a hook of the routes, an
+    over-long id is refused with 431 only for a request that reaches a route (`routed`); a routing 404/405 stays
+    one. A response that already carries `Access-Control-Allow-Origin` (set by the script) gets no CORS headers,
+    as flask-cors leaves such a response alone.
     """
 
-    def __init__(self, app: WSGIApp, server_version: Optional[str], cors: Optional[CorsPolicy]) -> None:
+    def __init__(
+        self, app: WSGIApp, server_version: Optional[str], cors: Optional[CorsPolicy], routed: Routed
+    ) -> None:
         self._app = app
         self._version: Headers = [(SERVER_VERSION_HEADER, server_version)] if server_version else []
         self._cors = cors
+        self._routed = routed
 
     def __call__(self, environ: Dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -53,7 +62,8 @@ class ServerHeaders:
             path = environ["PATH_INFO"] = _SLASHES.sub("/", path)
         ids = resolve_ids(EnvironHeaders(environ))
         environ[IDS_KEY] = ids
-        extra = ids.header_pairs() + self._version + self._cors_headers(environ, path)
+        extra = ids.header_pairs() + self._version
+        cors = self._cors_headers(environ, path)
         seen: List[str] = []
 
         def start(status: str, headers: Headers, exc_info: Any = None) -> Any:
@@ -62,11 +72,14 @@ class ServerHeaders:
             if len(owned) != len(headers):
                 headers[:] = owned
             headers.extend(extra)
+            if cors and not any(h[0].lower() == _ALLOW_ORIGIN for h in headers):
+                headers.extend(cors)
             if path in LOGGED_PATHS:
                 seen.append(next((v for k, v in headers if k.lower() == "content-length"), "N/A"))
             return start_response(status, headers, exc_info)
 
-        result = _reject(ids.error, start) if ids.error is not None else self._app(environ, start)
+        refused = ids.error is not None and self._routed(path, environ.get("REQUEST_METHOD", "GET"))
+        result = _reject(str(ids.error), start) if refused else self._app(environ, start)
         if path in LOGGED_PATHS and len(seen) == 2:
             _log_request(environ, path, seen[0], seen[1], started)
         return result

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -229,6 +230,53 @@ def test_f11_undecodable_bodies_are_400(echo: RunningServer) -> None:
     assert body["data"]["message"].startswith("Invalid JSON body")
     assert body["metadata"]["content_type"] == "json"
     _error(_post(echo, "/infer", b"\xff", TEXT), 400, "BadRequest")
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"text": "\\ud800"}', "lone surrogate"),
+        (b'["\\udfff", 1]', "lone surrogate"),
+        (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+    ],
+    ids=["surrogate-in-object", "low-surrogate", "deep-array", "deep-in-object"],
+)
+def test_undecodable_json_text_and_deep_nesting_are_400(
+    echo: RunningServer, body: bytes, detail: str
+) -> None:
+    envelope = _error(_post(echo, "/infer", body, JSON_TYPE), 400, "BadRequest")
+    assert detail in envelope["data"]["message"]
+    assert _ok(_post(echo, "/infer", b'"\\ud83d\\ude00"', JSON_TYPE))["data"] == "\U0001f600"
+
+
+def _multipart(parts: int, boundary: str = "lim") -> bytes:
+    one = f'--{boundary}\r\nContent-Disposition: form-data; name="f"\r\n\r\nv\r\n'
+    return (one * parts + f"--{boundary}--\r\n").encode()
+
+
+def test_multipart_part_count_limit_is_413(echo: RunningServer) -> None:
+    headers = {"Content-Type": "multipart/form-data; boundary=lim"}
+    at_limit = _ok(_post(echo, "/infer", _multipart(1000), headers))
+    assert len(at_limit["data"]["f"]) == 1000
+    envelope = _error(_post(echo, "/infer", _multipart(300_000), headers), 413, "RequestEntityTooLarge")
+    assert "at most 1000 parts" in envelope["data"]["message"]
+    assert _ok(_post(echo, "/infer", b'{"still": "serving"}', JSON_TYPE))["data"] == {"still": "serving"}
+
+
+def test_multipart_total_size_limit_is_413_before_reading(echo: RunningServer) -> None:
+    """A declared length over the limit is refused from the headers alone: nothing is uploaded."""
+    with socket.create_connection(("127.0.0.1", echo.port), timeout=30) as conn:
+        conn.sendall(
+            b"POST /infer HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=lim\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (2**30 + 1)
+        )
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert json.loads(body)["data"]["error_type"] == "RequestEntityTooLarge"
 
 
 def _reject_constant(name: str) -> None:

@@ -42,6 +42,7 @@ OUTCOMES = {
     "response": lambda: AMLResponse("made by run()", 201),
     "response-json": lambda: AMLResponse({"made": "by run()"}, 200, json_str=True),
     "response-500": lambda: AMLResponse("failed", 500),
+    "cors-header": lambda: AMLResponse("scored", 200, {"Access-Control-Allow-Origin": "https://script.example"}),
 }
 
 

@@ -390,9 +390,17 @@ def test_invalid_integer_in_file_names_the_file(app: Path) -> None:
 
 
 def test_invalid_boolean(app: Path) -> None:
-    error = config_error(app, {"WORKER_PRELOAD": "maybe"})
+    error = config_error(app, {"AML_MDC_STORAGE_ENABLED": "maybe"})
     assert error.exit_code == 3
-    assert error.lines[0].startswith("WORKER_PRELOAD: Input should be a valid boolean")
+    assert error.lines[0].startswith("AML_MDC_STORAGE_ENABLED: Input should be a valid boolean")
+
+
+@pytest.mark.parametrize("text", ["asdf", "1", "yes", "on", "", " true"])
+def test_upstream_switches_are_on_only_for_true(app: Path, text: str) -> None:
+    """Upstream reads WORKER_PRELOAD and AML_APP_INSIGHTS_ENABLED as `value.lower() == "true"`: never an error."""
+    env = {"WORKER_PRELOAD": text, "AML_APP_INSIGHTS_ENABLED": text, "AML_APP_INSIGHTS_KEY": VALID_KEY}
+    config = build(app, env)
+    assert (config.worker_preload, config.appinsights_enabled) == (False, False)
 
 
 def test_worker_count_env_must_be_positive(app: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import logging
 import re
 import sys
@@ -22,7 +23,7 @@ import pytest
 from azmlinfsrv.compat import aliases
 from azmlinfsrv.config import CliArgs, build_config
 from azmlinfsrv.script.entry import load_entry
-from azmlinfsrv.script.invoke import Invoker
+from azmlinfsrv.script.invoke import INTERNAL_ERROR, Invoker
 from azmlinfsrv.script.scoring import Scorer
 from azmlinfsrv.web.app import create_app
 from azmlinfsrv.web.fast_score import FastScore, fast_score
@@ -75,10 +76,16 @@ class RecordingTelemetry:
 class ParityApps:
     """The same script served with and without the fast path, in this process."""
 
-    def __init__(self, script: Path, tmp_path: Path, telemetry: Optional[RecordingTelemetry] = None) -> None:
+    def __init__(
+        self,
+        script: Path,
+        tmp_path: Path,
+        env: Optional[Dict[str, str]] = None,
+        telemetry: Optional[RecordingTelemetry] = None,
+    ) -> None:
         config = build_config(
             CliArgs(entry_script=str(script), host="127.0.0.1"),
-            {"SCORING_TIMEOUT_MS": str(TIMEOUT_MS)},
+            {"SCORING_TIMEOUT_MS": str(TIMEOUT_MS), **(env or {})},
             str(tmp_path),
         )
         entry = load_entry(config)
@@ -281,7 +288,9 @@ def test_bad_request_ids_are_rejected_alike(apps: ParityApps, caplog: pytest.Log
     assert fast.status.startswith("431")
 
 
-def test_body_read_failure_is_flasks_generic_500(apps: ParityApps, caplog: pytest.LogCaptureFixture) -> None:
+def test_body_read_failure_is_productions_internal_error(
+    apps: ParityApps, caplog: pytest.LogCaptureFixture
+) -> None:
     class Disconnected(io.RawIOBase):
         def read(self, size: int = -1) -> bytes:
             raise OSError("client went away")
@@ -289,7 +298,56 @@ def test_body_read_failure_is_flasks_generic_500(apps: ParityApps, caplog: pytes
     fast, slow = both(apps, caplog, body=b"", **{"wsgi.input": Disconnected()})
     assert fast.comparable() == slow.comparable()
     assert fast.status.startswith("500")
-    assert "Exception on /score [POST]" in fast.logs[0]
+    assert json.loads(fast.body) == {"message": INTERNAL_ERROR}
+    assert fast.logs[0] == "ERROR azmlinfsrv Encountered Exception: Traceback (most recent call last):"
+
+
+def test_too_deep_result_is_productions_internal_error(
+    apps: ParityApps, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Production answers a result too deep for json.dumps with its internal error, not Flask's generic one."""
+    fast, slow = both(apps, caplog, body=b"deep")
+    assert fast.comparable() == slow.comparable()
+    assert fast.status.startswith("500")
+    assert json.loads(fast.body) == {"message": INTERNAL_ERROR}
+    assert ("x-ms-run-function-failed", "False") in fast.headers
+    assert not any(k == "x-ms-run-fn-exec-ms" for k, _ in fast.headers)
+
+
+@pytest.fixture(scope="module")
+def cors_apps(tmp_path_factory: pytest.TempPathFactory) -> ParityApps:
+    aliases.install()
+    root = tmp_path_factory.mktemp("fast_cors_root")
+    return ParityApps(SCRIPTS_DIR / "outcomes.py", root, {"AML_CORS_ORIGINS": "http://a.com"})
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("list", ["http://a.com"]), ("cors-header", ["https://script.example"])],
+)
+def test_cors_headers_alike_and_a_scripts_own_origin_kept(
+    cors_apps: ParityApps, caplog: pytest.LogCaptureFixture, kind: str, expected: List[str]
+) -> None:
+    fast, slow = both(cors_apps, caplog, body=kind.encode(), HTTP_ORIGIN="http://a.com")
+    assert fast.comparable() == slow.comparable()
+    assert [v for k, v in fast.headers if k.lower() == "access-control-allow-origin"] == expected
+    vary = [v for k, v in fast.headers if k.lower() == "vary"]
+    assert vary == ([] if kind == "cors-header" else ["Origin"])
+
+
+@pytest.mark.parametrize(
+    "header", ["HTTP_X_REQUEST_ID", "HTTP_X_MS_REQUEST_ID", "HTTP_X_MS_CLIENT_REQUEST_ID"]
+)
+def test_over_long_ids_refused_on_routes_only(
+    apps: ParityApps, caplog: pytest.LogCaptureFixture, header: str
+) -> None:
+    on_score = both(apps, caplog, body=b"list", via_fast=False, **{header: "r" * 101})
+    elsewhere = both(apps, caplog, body=b"list", via_fast=False, path="/nope", **{header: "r" * 101})
+    assert [a.status[:3] for a in (*on_score, *elsewhere)] == ["431", "431", "404", "404"]
+    assert on_score[0].comparable() == on_score[1].comparable()
+    assert elsewhere[0].comparable() == elsewhere[1].comparable()
+    warned = [line for line in on_score[0].logs if "x-ms-request-id header has been deprecated" in line]
+    assert len(warned) == (1 if header == "HTTP_X_MS_REQUEST_ID" else 0)
 
 
 # --- telemetry: the fast path serves with it on, and sends the same records --------------------------------
@@ -299,7 +357,9 @@ def test_body_read_failure_is_flasks_generic_500(apps: ParityApps, caplog: pytes
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Tuple[ParityApps, RecordingTelemetry]:
     aliases.install()
     telemetry = RecordingTelemetry()
-    apps = ParityApps(SCRIPTS_DIR / "outcomes.py", tmp_path_factory.mktemp("recorded_app_root"), telemetry)
+    apps = ParityApps(
+        SCRIPTS_DIR / "outcomes.py", tmp_path_factory.mktemp("recorded_app_root"), telemetry=telemetry
+    )
     return apps, telemetry
 
 

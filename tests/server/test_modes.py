@@ -237,6 +237,24 @@ def test_schema_mode_bad_json(request_for: Any) -> None:
     assert error.message == f"POST body could not be decoded as JSON: {expected_detail}"
 
 
+@pytest.mark.parametrize(
+    ("body", "raised"),
+    [
+        (b'{"data": "\xff"}', UnicodeDecodeError),
+        (b'{"data": 1' + b"0" * 4400 + b"}", ValueError),
+        (b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}", RecursionError),
+    ],
+    ids=["not-utf8", "huge-int", "deep"],
+)
+def test_schema_mode_other_json_failures_are_not_input_errors(
+    request_for: Any, body: bytes, raised: type
+) -> None:
+    """Production answers only JSON syntax errors with 400; these reach its internal-error 500."""
+    with pytest.raises(raised) as info:
+        run_kwargs(SCHEMA, request_for(data=body, content_type="application/json"))
+    assert not isinstance(info.value, (InputError, json.JSONDecodeError))
+
+
 @pytest.mark.parametrize("body", [b"[1, 2]", b"null", b"3", b'"text"'])
 def test_schema_mode_not_an_object(request_for: Any, body: bytes) -> None:
     error = input_error(SCHEMA, request_for(data=body, content_type="application/json"))
