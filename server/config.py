@@ -310,6 +310,27 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
     return config
 
 
+def entry_script_problem(config: ServerConfig) -> Optional[str]:
+    """One line naming the entry script and the fix when it is missing or not a file, else None.
+
+    Checked before anything starts (no banner, no log folder, no worker), so a wrong path costs one clear line.
+    The first words stay upstream's message, which log checks look for.
+    """
+    path = config.entry_script
+    if path is None or os.path.isfile(path):
+        return None
+    if os.path.isdir(path):
+        return (
+            f"No such file or directory. The entry script {path} is a directory, not a file: name the scoring "
+            f"script inside it, for example --entry_script {os.path.join(path, 'score.py')}."
+        )
+    return (
+        f"No such file or directory. The entry script {path} does not exist: pass the path of your scoring "
+        f"script with --entry_script (relative to the current directory) or AZUREML_ENTRY_SCRIPT (relative to "
+        f"AML_APP_ROOT, {config.app_root})."
+    )
+
+
 def _default_server() -> ServerKind:
     return "waitress" if os.name == "nt" else "gunicorn"
 

@@ -87,7 +87,10 @@ def _version() -> str:
 
 def _directory(value: str) -> str:
     if not os.path.isdir(value):
-        raise argparse.ArgumentTypeError(f"'{value}' is not an existing directory")
+        raise argparse.ArgumentTypeError(
+            f"'{os.path.abspath(value)}' is not an existing directory: pass the service folder, the one that "
+            "holds src/inference.py"
+        )
     return value
 
 

@@ -523,6 +523,21 @@ def test_load_failures_exit_3_with_one_stderr_line(tmp_path: Path, source: str, 
     assert "Traceback" in (tmp_path / "logs" / "error-access.log").read_text()
 
 
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_wrong_service_path_is_one_clear_line_and_creates_nothing(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "missing" / "deeper"
+    if kind == "file":
+        target = tmp_path / "a_file"
+        target.write_text("not a folder")
+    code, _, err = run_fastml(["server", "--service-path", str(target)])
+    assert code == 2, err
+    [error] = [line for line in err.splitlines() if "error:" in line]
+    assert f"'{target}' is not an existing directory" in error
+    assert "src/inference.py" in error
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if kind == "missing" else ["a_file"])
+
+
 def test_log_folder_that_cannot_be_created_exits_1(tmp_path: Path) -> None:
     (tmp_path / "logs").write_text("a file, not a folder")
     code, _, err = run_fastml(["server", "--service-path", str(tmp_path)])

@@ -112,6 +112,33 @@ def test_c52_bad_script_exits_3(app_root: Path, script: str, message: str) -> No
     assert message in output
 
 
+@pytest.mark.parametrize("kind", ["missing", "directory", "env-missing"])
+def test_wrong_entry_script_is_one_line_exit_3_and_nothing_created(
+    app_root: Path, tmp_path: Path, kind: str
+) -> None:
+    target = tmp_path / ("a_folder" if kind == "directory" else "nope.py")
+    if kind == "directory":
+        target.mkdir()
+    log_dir = tmp_path / "logs"
+    env: dict[str, str | None] = {}
+    if kind == "env-missing":
+        args = ["--port", str(free_port()), "--host", HOST, "--log-dir", str(log_dir)]
+        env = {"AZUREML_ENTRY_SCRIPT": str(target)}
+    else:
+        args = [*server_args(target, free_port()), "--log-dir", str(log_dir)]
+    code, output = run_to_exit(args, env=env, cwd=app_root, timeout=60)
+    assert code == 3, output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert " E [" in lines[0], lines[0]
+    assert "No such file or directory." in lines[0]
+    assert str(target) in lines[0]
+    assert ("is a directory" if kind == "directory" else "does not exist") in lines[0]
+    assert "--entry_script" in lines[0]
+    assert not log_dir.exists()
+    assert "Traceback" not in output
+
+
 def test_config_error_exits_3(app_root: Path) -> None:
     args = server_args(SCRIPTS_DIR / "hello.py", free_port())
     code, output = run_to_exit(args, env={"SCORING_TIMEOUT_MS": "abc"}, cwd=app_root, timeout=60)
