@@ -13,6 +13,7 @@ from .banner import render_banner
 from .compat import aliases
 from .config import CliArgs, ConfigError, ServerConfig, build_config, entry_script_problem, script_named_in
 from .exitcodes import EXIT_BOOT_FAILURE, EXIT_USAGE
+from .log_format import install_log_escaping
 from .logs.configure import builtin_config, configure_logging, emit
 
 logger = logging.getLogger("azmlinfsrv")
@@ -113,6 +114,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
+    install_log_escaping()
     logging.config.dictConfig(builtin_config("INFO"))
     if not (args.entry_script or args.config_file or script_named_in(os.environ)):
         logger.error("Error!")

@@ -4,12 +4,76 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Tuple
 
 LOG_FORMAT = "%(asctime)s %(levelname).1s [%(process)d] %(name)s - %(message)s"
 # Attributes of access-log records, for formatters that add them (the unified API's access.log).
 ACCESS_LATENCY_MS = "access_latency_ms"
 ACCESS_REQUEST_ID = "access_request_id"
+
+
+class Verbatim(str):
+    """Text the server logs with its line breaks, as production does: tracebacks and listings it made itself.
+
+    Every other argument of a log call is escaped (see `install_log_escaping`); wrapping is the only way out.
+    """
+
+
+# Control characters with a short escape; any other unprintable character is written as \xNN or \uNNNN.
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    r"""`text` with CR, LF, NUL and every other unprintable character made visible (`\n` -> `\\n`, `\x00`)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else _escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _escape_arg(value: Any) -> Any:
+    return escape_controls(value) if isinstance(value, str) and not isinstance(value, Verbatim) else value
+
+
+def escape_record(record: logging.LogRecord) -> None:
+    """Make a record unable to forge log lines: its arguments (where request text goes: paths, queries, ids,
+    header values, file names) have every control character escaped, line breaks included; the message template
+    keeps its line breaks and tabs (multi-line messages the code wrote) but loses CR, NUL and the rest."""
+    msg = record.msg
+    if isinstance(msg, str) and not isinstance(msg, Verbatim):
+        record.msg = escape_controls(msg, keep="\n\t")
+    args = record.args
+    if isinstance(args, tuple) and args:
+        record.args = tuple(_escape_arg(a) for a in args)
+    elif isinstance(args, Mapping):  # gunicorn's access atoms
+        record.args = {k: _escape_arg(v) for k, v in args.items()}
+
+
+_Factory = Callable[..., logging.LogRecord]
+
+
+def install_log_escaping() -> None:
+    """Escape every record at its creation (`escape_record`), whatever logger, handler or formatter (a user's
+    logging.json included) writes it, so no call site and no log file can forget. Installed once per process
+    tree by the command lines; forked workers inherit it."""
+    previous: _Factory = logging.getLogRecordFactory()
+    if getattr(previous, "escapes_controls", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        escape_record(record)
+        return record
+
+    factory.escapes_controls = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 class AMLLogFormatter(logging.Formatter):
@@ -78,9 +142,16 @@ def access_line(environ: Mapping[str, Any], status: str, length: str, utc: bool 
     )
 
 
-def log_fast(logger: logging.Logger, message: str, extra: Optional[Mapping[str, Any]] = None) -> None:
-    """An INFO line without findCaller's stack walk, for lines written on every request."""
+def log_fast(
+    logger: logging.Logger,
+    message: str,
+    extra: Optional[Mapping[str, Any]] = None,
+    args: Tuple[Any, ...] = (),
+) -> None:
+    """An INFO line without findCaller's stack walk, for lines written on every request.
+
+    Request text goes in `args`, which are escaped (see `escape_record`)."""
     if logger.isEnabledFor(logging.INFO):
         logger.handle(
-            logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None, extra=extra)
+            logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, args, None, extra=extra)
         )

@@ -19,7 +19,10 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
 def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     ns = build_parser().parse_args(argv)
     # Imported here so that `fastml --help` and usage errors answer without loading gunicorn and Flask.
+    from ..log_format import install_log_escaping
     from .runner import FastmlOptions, configure_logging, serve
+
+    install_log_escaping()
 
     service_path = os.path.abspath(ns.service_path)
     options = FastmlOptions(

@@ -19,7 +19,7 @@ import time
 from contextvars import ContextVar
 from typing import Iterator, Optional
 
-from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID
+from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID, escape_controls
 
 if sys.platform != "win32":
     import fcntl
@@ -99,7 +99,7 @@ class _RequestFormatter(logging.Formatter):
         if request_id is None:
             return super().formatMessage(record)
         message = record.message
-        record.message = f"{request_id} {message}"
+        record.message = f"{escape_controls(str(request_id))} {message}"
         try:
             return super().formatMessage(record)
         finally:
@@ -136,7 +136,8 @@ class AccessFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         millis = getattr(record, ACCESS_LATENCY_MS, None)
         latency = f"{millis:.3f}ms" if isinstance(millis, float) else "-"
-        return f"{record.getMessage()} {latency} {getattr(record, ACCESS_REQUEST_ID, None) or '-'}"
+        request_id = escape_controls(str(getattr(record, ACCESS_REQUEST_ID, None) or "-"))
+        return f"{record.getMessage()} {latency} {request_id}"
 
 
 class ErrorLogFilter(logging.Filter):

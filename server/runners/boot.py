@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Optional
 
 from ..config import ServerConfig
+from ..log_format import Verbatim
 from .debugger import DebuggerUnavailable, attach_debugger
 from .loaded import LoadedWorker
 
@@ -39,7 +40,7 @@ def boot(config: ServerConfig) -> Optional[LoadedWorker]:
         _report(telemetry, exc)
         return None
     except EntryScriptError as exc:
-        logger.error("%s", format_chained(exc))
+        logger.error("%s", Verbatim(format_chained(exc)))
         _report(telemetry, exc)
         return None
 

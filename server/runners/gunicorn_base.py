@@ -33,7 +33,7 @@ class ServerLogger(Logger):  # type: ignore[misc]
             ACCESS_LATENCY_MS: request_time.total_seconds() * 1000.0,
             ACCESS_REQUEST_ID: next((v for k, v in resp.headers if k.lower() == "x-request-id"), "-"),
         }
-        log_fast(self.access_log, line, extra)
+        log_fast(self.access_log, "%s", extra, (line,))
 
 
 class LoadingApplication(BaseApplication):  # type: ignore[misc]

@@ -37,7 +37,7 @@ class AccessLog:
     @staticmethod
     def _log(environ: Dict[str, Any], seen: List[str]) -> None:
         status, length = [*seen, "-", "-"][:2]
-        log_fast(access_log, access_line(environ, status, length))
+        log_fast(access_log, "%s", args=(access_line(environ, status, length),))
 
 
 class _BootedApp:

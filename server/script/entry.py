@@ -21,6 +21,7 @@ from inference_schema.schema_util import is_schema_decorated
 
 from ..compat.aml_request import RawHttpFlag
 from ..config import ServerConfig
+from ..log_format import Verbatim
 
 logger = logging.getLogger("azmlinfsrv.user_script")
 MODULE_NAME = "entry_module"
@@ -224,9 +225,9 @@ def call_init(entry: EntryScript, model_dir: Optional[str]) -> None:
         entry.init()
     except BaseException as exc:
         logger.error("User's init function failed")
-        logger.error("Encountered Exception %s", format_chained(exc))
+        logger.error("Encountered Exception %s", Verbatim(format_chained(exc)))
         if model_dir is not None:
-            logger.info("Model Directory Contents:\n%s", model_tree(model_dir))
+            logger.info("Model Directory Contents:\n%s", Verbatim(model_tree(model_dir)))
         raise InitFailed("User's init function failed") from exc
     logger.info("Users's init has completed successfully")
 

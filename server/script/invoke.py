@@ -16,6 +16,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 import flask
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from ..log_format import Verbatim
 from ..telemetry import Telemetry
 from .entry import HEADERS_PARAM, EntryScript, format_chained
 from .modes import InputError, run_kwargs
@@ -50,7 +51,7 @@ def message_response(status: int, message: str, failed: bool = False) -> flask.R
 def unhandled_response(exc: BaseException) -> flask.Response:
     """Production's answer to an exception no step handled (such as JSON too deep or an integer too long to
     parse): the traceback logged as `Encountered Exception: ...`, and the internal-error 500."""
-    logger.error("Encountered Exception: %s", "".join(traceback.format_exception(exc)))
+    logger.error("Encountered Exception: %s", Verbatim("".join(traceback.format_exception(exc))))
     return message_response(500, INTERNAL_ERROR)
 
 
@@ -159,7 +160,7 @@ class Invoker:
 def _log_user_exception(exc: BaseException) -> None:
     wrapped = UserScriptError("Caught an unhandled exception from the user script")
     wrapped.__cause__ = exc
-    logger.error("Encountered Exception: %s", format_chained(wrapped))
+    logger.error("Encountered Exception: %s", Verbatim(format_chained(wrapped)))
 
 
 def with_run_headers(response: WerkzeugResponse, elapsed_ms: float) -> WerkzeugResponse:

@@ -75,7 +75,7 @@ def parse_multipart(stream: IO[bytes], boundary: Optional[str], content_length: 
         raise FormTooLarge(f"The multipart body is {content_length} bytes; the limits are {_LIMITS}")
     parser = _OrderedMultiPartParser()
     # A chunked body has no length to check first: the stream itself stops at the limit.
-    limited = LimitedStream(stream, MAX_MULTIPART_BYTES, is_max=True)
+    limited = cast(IO[bytes], LimitedStream(stream, MAX_MULTIPART_BYTES, is_max=True))
     try:
         fields, files = parser.parse(limited, boundary.encode("ascii"), content_length)
     except RequestEntityTooLarge:

@@ -109,7 +109,6 @@ def _log_request(environ: Dict[str, Any], path: str, status: str, length: str, s
     query = environ.get("QUERY_STRING")
     target = f"{path}?{query}" if query else path
     elapsed = (time.perf_counter() - started) * 1000.0
-    log_fast(
-        logger,
-        f"{environ.get('REQUEST_METHOD', '-')} {target} {status.split(' ', 1)[0]} {elapsed:.3f}ms {length}",
-    )
+    # Request text goes in the arguments, which logging escapes (log_format.escape_record).
+    method = environ.get("REQUEST_METHOD", "-")
+    log_fast(logger, "%s %s %s %.3fms %s", args=(method, target, status.split(" ", 1)[0], elapsed, length))

@@ -9,7 +9,6 @@ import pytest
 from support import SCRIPTS_DIR
 
 from .cases import ORIGINS, SCRIPT_SET_CORS, Probe, cors_probes, id_probes, long_id_probes
-from .defects import CORS_DOUBLE_ORIGIN, DEPRECATION_BEFORE_431, LONG_ID_UNKNOWN_PATH
 from .exchange import Transcript, converse
 from .pair import Launch, Reference, started_pair
 
@@ -41,7 +40,6 @@ def test_request_id_headers(ids: Transcript) -> None:
     _assert_same(ids, id_probes())
 
 
-@LONG_ID_UNKNOWN_PATH.mark()
 def test_over_long_ids_on_unknown_path(ids: Transcript) -> None:
     _assert_same(ids, LONG_IDS_UNKNOWN_PATH)
 
@@ -60,7 +58,6 @@ def test_over_long_deprecated_id_answers(deprecated_ids: Transcript) -> None:
     _assert_same(deprecated_ids, LONG_DEPRECATED_IDS)
 
 
-@DEPRECATION_BEFORE_431.mark()
 def test_over_long_deprecated_id_log_records(deprecated_ids: Transcript) -> None:
     mismatch = deprecated_ids.log_mismatch()
     assert mismatch is None, mismatch
@@ -95,6 +92,5 @@ def cors_script_header(reference: Reference, app_root: Path) -> Iterator[Transcr
     yield from _converse(reference, launch, SCRIPT_SET_CORS)
 
 
-@CORS_DOUBLE_ORIGIN.mark()
 def test_script_set_cors_header_is_kept(cors_script_header: Transcript) -> None:
     _assert_same(cors_script_header, SCRIPT_SET_CORS)
