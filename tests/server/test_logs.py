@@ -16,9 +16,18 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 from azmlinfsrv.config import CliArgs, ServerConfig, build_config
-from azmlinfsrv.log_format import LOG_FORMAT, AMLLogFormatter, RootAccessFilter
+from azmlinfsrv.log_format import (
+    LOG_FORMAT,
+    AMLLogFormatter,
+    RootAccessFilter,
+    Verbatim,
+    escape_controls,
+    escape_record,
+    install_log_escaping,
+)
 from azmlinfsrv.logs.configure import builtin_config, configure_logging, emit, find_logging_json
 from azmlinfsrv.logs.printcapture import PrintCapture
+from support import SCRIPTS_DIR
 
 LINE = re.compile(
     r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} (?P<level>[DIWEC]) \[(?P<pid>\d+)\] (?P<name>\S+) - "
@@ -256,8 +265,9 @@ def test_server_applies_logging_json_naming_upstream_log_config(tmp_path: Path) 
         ),
         encoding="utf-8",
     )
-    # A missing entry script makes the server exit 3 right after configuring logging.
-    command = [sys.executable, "-m", "azmlinfsrv", "--entry_script", "absent.py", "--host", "127.0.0.1"]
+    # A failing init() makes the server exit 3 once it has configured logging and booted its worker.
+    script = str(SCRIPTS_DIR / "init_fails.py")
+    command = [sys.executable, "-m", "azmlinfsrv", "--entry_script", script, "--host", "127.0.0.1"]
     command += ["--port", str(free_port())]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     output = result.stdout + result.stderr
@@ -326,3 +336,46 @@ def test_print_capture_marks_the_replacement(monkeypatch: pytest.MonkeyPatch) ->
     PrintCapture().install()
     assert builtins.print is not original
     assert getattr(builtins.print, "__azmlinfsrv__", False) is True
+
+
+# --- escaping: request text cannot forge log lines -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain /score?a=1 h\u00e9llo", "plain /score?a=1 h\u00e9llo"),
+        ("a\nb\rc\td", "a\\nb\\rc\\td"),
+        ("nul\x00esc\x1bdel\x7f", "nul\\x00esc\\x1bdel\\x7f"),
+        ("sep\u2028end", "sep\\u2028end"),
+    ],
+)
+def test_escape_controls(text: str, expected: str) -> None:
+    assert escape_controls(text) == expected
+
+
+def test_records_escape_arguments_but_keep_verbatim_text_and_template_lines() -> None:
+    record = logging.LogRecord(
+        "azmlinfsrv",
+        logging.WARNING,
+        __file__,
+        1,
+        "line one\nline two %s %s\r",
+        ("a\nb\x00", Verbatim("t\nu")),
+        None,
+    )
+    escape_record(record)
+    assert record.getMessage() == "line one\nline two a\\nb\\x00 t\nu\\r"
+    mapping = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%(r)s", ({"r": "x\ny"},), None)
+    escape_record(mapping)
+    assert mapping.getMessage() == "x\\ny"
+
+
+def test_escaping_is_installed_once_for_every_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logging, "_logRecordFactory", logging.getLogRecordFactory())
+    install_log_escaping()
+    factory = logging.getLogRecordFactory()
+    install_log_escaping()
+    assert logging.getLogRecordFactory() is factory
+    record = logging.getLogger("anything").makeRecord("anything", logging.INFO, "f", 1, "%s", ("a\nb",), None)
+    assert record.getMessage() == "a\\nb"
