@@ -11,8 +11,8 @@ from typing import List, NoReturn, Optional, Sequence
 
 from .banner import render_banner
 from .compat import aliases
-from .config import CliArgs, ConfigError, ServerConfig, build_config, entry_script_problem, script_named_in
-from .exitcodes import EXIT_BOOT_FAILURE, EXIT_USAGE
+from .config import CliArgs, ConfigError, ServerConfig, build_config, script_named_in
+from .exitcodes import EXIT_USAGE
 from .log_format import install_log_escaping
 from .logs.configure import builtin_config, configure_logging, emit
 
@@ -128,10 +128,6 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as exc:
         _log_config_error(exc)
         return exc.exit_code
-    problem = entry_script_problem(config)
-    if problem is not None:
-        logger.error(problem)
-        return EXIT_BOOT_FAILURE
     return _serve(config)
 
 

@@ -313,8 +313,8 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
 def entry_script_problem(config: ServerConfig) -> Optional[str]:
     """One line naming the entry script and the fix when it is missing or not a file, else None.
 
-    Checked before anything starts (no banner, no log folder, no worker), so a wrong path costs one clear line.
-    The first words stay upstream's message, which log checks look for.
+    The worker stops on it where upstream fails (after the start-up lines log checks look for, exit 3), and the
+    --log-dir folder is not created for it. The first words stay upstream's message.
     """
     path = config.entry_script
     if path is None or os.path.isfile(path):

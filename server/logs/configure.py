@@ -8,7 +8,7 @@ import logging.config
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..config import ServerConfig
+from ..config import ServerConfig, entry_script_problem
 from ..log_format import LOG_FORMAT
 from .files import attach_log_files
 
@@ -75,7 +75,8 @@ def configure_logging(config: ServerConfig) -> List[Tuple[str, str]]:
 
 def _log_files(config: ServerConfig) -> List[Tuple[str, str]]:
     """--log-dir: also write access.log, error-access.log and app.log there (docs/unified.md)."""
-    if not config.log_dir:
+    if not config.log_dir or entry_script_problem(config) is not None:
+        # The worker will stop at once on the wrong entry script (one line, exit 3): create nothing for it.
         return []
     try:
         folder = attach_log_files(config.log_dir)

@@ -23,7 +23,7 @@ logger = logging.getLogger("azmlinfsrv")
 
 def boot(config: ServerConfig) -> Optional[LoadedWorker]:
     """The loaded worker, or None after logging why the script cannot be served (the caller exits 3)."""
-    from ..script.entry import EntryScriptError, InitFailed, format_chained
+    from ..script.entry import EntryScriptError, EntryScriptMissing, InitFailed, format_chained
     from ..telemetry import start_telemetry
     from .worker import load_worker
 
@@ -37,6 +37,10 @@ def boot(config: ServerConfig) -> Optional[LoadedWorker]:
         return None
     except InitFailed as exc:
         # call_init already logged the user's traceback and the model directory.
+        _report(telemetry, exc)
+        return None
+    except EntryScriptMissing as exc:
+        logger.error("%s", exc)  # the whole story in one line: no traceback of ours to read
         _report(telemetry, exc)
         return None
     except EntryScriptError as exc:

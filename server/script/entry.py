@@ -20,7 +20,7 @@ from typing import Any, Callable, List, Literal, Optional, Tuple
 from inference_schema.schema_util import is_schema_decorated
 
 from ..compat.aml_request import RawHttpFlag
-from ..config import ServerConfig
+from ..config import ServerConfig, entry_script_problem
 from ..log_format import Verbatim
 
 logger = logging.getLogger("azmlinfsrv.user_script")
@@ -46,6 +46,10 @@ InputMode = Literal["json", "schema", "raw"]
 
 class EntryScriptError(Exception):
     """The script cannot be served; the message is upstream's wording, the cause (if any) is chained."""
+
+
+class EntryScriptMissing(EntryScriptError):
+    """The entry script does not exist or is not a file: the message names the path and the fix (one line)."""
 
 
 class InitFailed(EntryScriptError):
@@ -136,8 +140,9 @@ def _import_script(config: ServerConfig) -> types.ModuleType:
     if not config.entry_script:
         return _import_main(config)
     path = config.entry_script
-    if not os.path.isfile(path):
-        raise EntryScriptError("No such file or directory.") from FileNotFoundError(2, "No such file", path)
+    problem = entry_script_problem(config)
+    if problem is not None:
+        raise EntryScriptMissing(problem)
     spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
     if spec is None or spec.loader is None:
         raise EntryScriptError(f"Cannot load {path} as a Python module.")

@@ -179,8 +179,8 @@ def test_missing_file(app: Path) -> None:
     config = config_for(app, app / "absent.py")
     with pytest.raises(EntryScriptError) as info:
         load_entry(config)
-    assert str(info.value) == "No such file or directory."
-    assert isinstance(info.value.__cause__, FileNotFoundError)
+    assert str(info.value).startswith("No such file or directory. The entry script ")
+    assert str(app / "absent.py") in str(info.value)
 
 
 # --- modes ------------------------------------------------------------------------------------------------
