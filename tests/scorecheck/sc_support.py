@@ -66,7 +66,7 @@ def scorecheck(
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def kill_session(process: "subprocess.Popen[str]") -> None:
+def kill_session(process: subprocess.Popen[str]) -> None:
     """SIGKILL the process's whole group and reap it."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
