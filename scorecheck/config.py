@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from .compare import parse_path
 from .phases.checks import select_checks
+from .volatile import DEFAULT_IGNORE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,6 +62,8 @@ class RunConfig:
     target: Optional[str] = None
     headers: Tuple[Tuple[str, str], ...] = ()  # may hold credentials: never print or report the values
     update: bool = False
+    ignore: Tuple[str, ...] = ()  # JSON paths ignored in every fixture, besides the volatile defaults
+    default_ignore: bool = True  # volatile.DEFAULT_IGNORE applies
     color: bool = True  # allowed at all (NO_COLOR unset); the console still requires a TTY
     pyproject: Optional[str] = None  # the file settings were read from
     # the property phase (`run` only)
@@ -208,6 +212,8 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "format": ("format", lambda v, b, k: _choice(v, k)),
     "target": ("target", lambda v, b, k: _strings(v, k)[0]),
     "headers": ("headers", lambda v, b, k: _headers(v, k)),
+    "ignore": ("ignore", lambda v, b, k: _strings(v, k)),
+    "default-ignore": ("default_ignore", lambda v, b, k: _flag(v, k)),
     "properties": ("properties", lambda v, b, k: _flag(v, k)),
     "seed": ("seed", lambda v, b, k: _integer(v, k, 0)),
     "max-examples": ("max_examples", lambda v, b, k: _integer(v, k, 1)),
@@ -285,6 +291,7 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "fixtures" if args.command == "run" else "inputs": rest or None,
         "server_args": tuple(getattr(args, "server_arg", None) or ()) or None,
         "keywords": tuple(getattr(args, "keyword", None) or ()) or None,
+        "ignore": (*project.get("ignore", ()), *(getattr(args, "ignore", None) or ())) or None,
         "tags": tuple(getattr(args, "tag", None) or ()) or None,
         **_property_values(args),
     }
@@ -292,6 +299,8 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
     for flag in ("exitfirst", "update", "force"):
         if getattr(args, flag, False):
             values[flag] = True
+    if getattr(args, "no_default_ignore", False):
+        values["default_ignore"] = False
     cli_env = [parse_assignment(item, "--env") for item in getattr(args, "env", None) or ()]
     values["env"] = _merge_pairs(project.get("env", ()), cli_env, fold=False)
     cli_headers = [parse_header(item) for item in getattr(args, "header", None) or ()]
@@ -344,6 +353,19 @@ def _validate_properties(config: RunConfig) -> None:
             raise ConfigError(f"{name}: must be greater than 0")
 
 
+def response_ignore(config: RunConfig) -> Tuple[str, ...]:
+    """The JSON paths left out of every fixture's comparison."""
+    return (*(DEFAULT_IGNORE if config.default_ignore else ()), *config.ignore)
+
+
+def _validate_ignore(config: RunConfig) -> None:
+    for text in config.ignore:
+        try:
+            parse_path(text)
+        except ValueError as exc:
+            raise ConfigError(f"--ignore / [tool.scorecheck] ignore: {exc}") from exc
+
+
 def _validate(config: RunConfig) -> None:
     if config.target is not None and not re.match(r"https?://[^/]", config.target):
         raise ConfigError(f"--target: expected an http:// or https:// URL, got {config.target!r}")
@@ -367,6 +389,7 @@ def _validate(config: RunConfig) -> None:
         if value <= 0:
             raise ConfigError(f"{name}: must be greater than 0")
     _validate_properties(config)
+    _validate_ignore(config)
 
 
 def build_config(args: argparse.Namespace, cwd: Optional[Path] = None) -> RunConfig:

@@ -54,7 +54,8 @@ SETTINGS = """\
 Every option can also be set in [tool.scorecheck] of the nearest pyproject.toml (searched from the working
 directory upward), e.g. score = "score.py", fixtures = ["fixtures"], model-dir = "model",
 env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-timeout, request-timeout,
-keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], and the property
+keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
+default-ignore, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
 save-failures, malformed-severity, hypothesis-database.
 The command line wins. Header values are never printed or written to reports.
@@ -178,6 +179,17 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--update",
         action="store_true",
         help="rewrite the expectations of failing fixtures from the observed responses",
+    )
+    group.add_argument(
+        "--ignore",
+        action="append",
+        metavar="JSONPATH",
+        help="a JSON path left out of every fixture's comparison, like a fixture's `ignore` (repeatable)",
+    )
+    group.add_argument(
+        "--no-default-ignore",
+        action="store_true",
+        help="compare the volatile fields ignored by default too ($.metadata.duration, request ids, timestamps)",
     )
     _property_options(parser)
     _output_options(parser)

@@ -58,3 +58,35 @@ def test_update_rewrites_the_expectation_and_not_the_request(tmp_path: Path) -> 
     assert yaml.safe_load(text)["expect"]["json"]["raw"] == '{"zeta": 1.50, "alpha": 1e-7, "mid": 2}'
     rerun = scorecheck(["run", "--no-properties", str(KEY_ORDER), "cases"], cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+
+
+UNIFIED_PROBE = SCRIPTS / "unified_probe.py"
+HEADERS_ECHO = SCRIPTS / "sc_headers_echo.py"
+
+
+def test_a_recording_of_volatile_answers_replays_green(tmp_path: Path) -> None:
+    write(tmp_path / "inputs" / "x.json", '{"b": 1, "a": [1.50, 2]}')
+    unified = ["record", str(UNIFIED_PROBE), "inputs/x.json", "--path", "/infer", "--out", "infer"]
+    assert scorecheck(unified, cwd=tmp_path).returncode == 0
+    recorded = yaml.safe_load((tmp_path / "infer" / "x.yaml").read_text())
+    assert "duration" in recorded["expect"]["json"]["metadata"]
+    # The request id and the time of the answer, both in the body.
+    assert scorecheck(["record", str(HEADERS_ECHO), "inputs/x.json", "--out", "echo"], cwd=tmp_path).returncode == 0
+    for script, cases in ((UNIFIED_PROBE, "infer"), (HEADERS_ECHO, "echo")):
+        replay = scorecheck(["run", "--no-properties", str(script), cases], cwd=tmp_path)
+        assert replay.returncode == 0, replay.stdout + replay.stderr
+    strict = scorecheck(["run", "--no-properties", "--no-default-ignore", str(UNIFIED_PROBE), "infer"], cwd=tmp_path)
+    assert strict.returncode == 1
+    assert "$.metadata.duration: expected" in strict.stdout
+
+
+def test_the_ignore_list_is_extendable_in_pyproject_and_on_the_command_line(tmp_path: Path) -> None:
+    write(tmp_path / "cases" / "a.yaml", 'request: {json: {"v": 1}}\nexpect: {json_subset: {"input": {"v": 2}}}\n')
+    args = ["run", "--no-properties", str(HEADERS_ECHO), "cases"]
+    assert scorecheck(args, cwd=tmp_path).returncode == 1
+    assert scorecheck([*args, "--ignore", "$.input.v"], cwd=tmp_path).returncode == 0
+    write(tmp_path / "pyproject.toml", '[tool.scorecheck]\nignore = ["$.input"]\n')
+    assert scorecheck(args, cwd=tmp_path).returncode == 0
+    bad = scorecheck([*args, "--ignore", "input"], cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "must start with '$'" in bad.stderr
