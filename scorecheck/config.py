@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from .compare import parse_path
 from .phases.checks import select_checks
+from .serverproc.secrets import expand
 from .volatile import DEFAULT_IGNORE
 
 if sys.version_info >= (3, 11):
@@ -35,7 +36,6 @@ DEFAULT_MAX_TIME = 30.0
 DEFAULT_SHRINK_TIME = 10.0
 DEFAULT_SAVE_FAILURES = ".scorecheck/failures"
 SEVERITIES = ("warning", "failure")
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class ConfigError(Exception):
@@ -149,20 +149,19 @@ def _flag(value: Any, key: str) -> bool:
 
 def _table(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
     if isinstance(value, dict):
-        return tuple((str(k), str(v)) for k, v in value.items())
-    return tuple(parse_assignment(item, key) for item in _strings(value, key))
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        pairs = [parse_assignment(item, key) for item in _strings(value, key)]
+    return tuple((name, _expand(text, f"[tool.scorecheck] {key}")) for name, text in pairs)
 
 
 def _expand(text: str, key: str) -> str:
-    """`${NAME}` from the environment, so that pyproject.toml can name a CI secret without holding it."""
-
-    def lookup(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise ConfigError(f"[tool.scorecheck] {key}: environment variable {name} is not set")
-        return os.environ[name]
-
-    return _ENV_REFERENCE.sub(lookup, text)
+    """`${NAME}` from the environment, so that pyproject.toml or a command line can name a CI secret without
+    holding it."""
+    expanded, missing = expand(text)
+    if missing:
+        raise ConfigError(f"{key}: environment variable {missing[0]} is not set")
+    return expanded
 
 
 def _headers(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
@@ -170,7 +169,7 @@ def _headers(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
         pairs = [(str(k), str(v)) for k, v in value.items()]
     else:
         pairs = [parse_header(item) for item in _strings(value, key)]
-    return tuple((name, _expand(text, key)) for name, text in pairs)
+    return tuple((name, _expand(text, f"[tool.scorecheck] {key}")) for name, text in pairs)
 
 
 def _choice(value: Any, key: str, choices: Sequence[str] = FORMATS) -> str:
@@ -302,8 +301,10 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
     if getattr(args, "no_default_ignore", False):
         values["default_ignore"] = False
     cli_env = [parse_assignment(item, "--env") for item in getattr(args, "env", None) or ()]
+    cli_env = [(name, _expand(text, f"--env {name}")) for name, text in cli_env]
     values["env"] = _merge_pairs(project.get("env", ()), cli_env, fold=False)
     cli_headers = [parse_header(item) for item in getattr(args, "header", None) or ()]
+    cli_headers = [(name, _expand(text, f"--header {name}")) for name, text in cli_headers]
     values["headers"] = _merge_pairs(project.get("headers", ()), cli_headers, fold=True)
     values["verbosity"] = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
     return values

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import textwrap
 import traceback
 from pathlib import Path
 from types import FrameType
-from typing import Generator, Iterator, List, Optional, Protocol, Sequence
+from typing import Generator, Iterator, List, Mapping, Optional, Protocol, Sequence
 
 from .. import __version__
 from ..config import (
@@ -396,6 +397,7 @@ def _record(config: RunConfig) -> int:
             print(f"  {problem}", file=sys.stderr)
         return int(ExitCode.USAGE)
     paths = plan.write()
+    _export_references(plan.references)
     cases, errors = load_fixtures(paths)
     if errors:
         plan.remove()
@@ -410,6 +412,18 @@ def _record(config: RunConfig) -> int:
             path.unlink(missing_ok=True)  # no response to record (the request failed or never ran)
     print(f"recorded {len(written)} fixture(s) in {config.out_dir}", file=sys.stderr)
     return code
+
+
+def _export_references(references: Mapping[str, str]) -> None:
+    """The recorded fixtures name their credentials by variable: this run gets the values, the user is told."""
+    if not references:
+        return
+    os.environ.update(references)
+    names = ", ".join(f"${{{name}}}" for name in references)
+    print(
+        f"credentials in request headers were written as {names}: export them before `scorecheck run`",
+        file=sys.stderr,
+    )
 
 
 @contextlib.contextmanager

@@ -90,3 +90,46 @@ def test_the_ignore_list_is_extendable_in_pyproject_and_on_the_command_line(tmp_
     bad = scorecheck([*args, "--ignore", "input"], cwd=tmp_path)
     assert bad.returncode == 2
     assert "must start with '$'" in bad.stderr
+
+
+SECRET = "S3CRET"
+
+
+def _files_holding(root: Path, text: str, skip: str) -> list[str]:
+    return [
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and skip not in path.parts and text.encode() in path.read_bytes()
+    ]
+
+
+def test_no_secret_reaches_a_file(tmp_path: Path) -> None:
+    write(tmp_path / "inputs" / "x.json", '{"raise": false, "v": 1}')
+    (tmp_path / "inputs" / "keyed.jsonl").write_text(
+        '{"json": {"raise": false}, "headers": {"X-Api-Key": "K3Y-S3CRET-42"}}\n'
+    )
+    header = ["--header", f"Authorization: Bearer {SECRET}"]
+    inputs = ["inputs/x.json", "inputs/keyed.jsonl"]
+    record = scorecheck(["record", str(HEADERS_ECHO), *inputs, "--out", "cases", *header], cwd=tmp_path)
+    assert record.returncode == 0, record.stdout + record.stderr
+    recorded = yaml.safe_load((tmp_path / "cases" / "keyed-1.yaml").read_text())
+    assert recorded["request"]["headers"]["X-Api-Key"] == "${SCORECHECK_X_API_KEY}"
+    assert recorded["expect"]["json"]["headers"]["Authorization"] == "***"
+    assert recorded["expect"]["json"]["headers"]["X-Api-Key"] == "***"
+    # A stale expectation, rewritten by --update while the property phase finds a failure and saves it.
+    stale = (tmp_path / "cases" / "x.yaml").read_text().replace("v: 1}", "v: 2}")
+    (tmp_path / "cases" / "x.yaml").write_text(stale)
+    args = ["run", str(HEADERS_ECHO), "cases", "--update", *header, "--max-examples", "40", "--max-time", "20"]
+    env = {"SCORECHECK_X_API_KEY": "K3Y-S3CRET-42"}
+    text = scorecheck([*args, "--junit-xml", "reports/text.xml"], cwd=tmp_path, env=env)
+    assert text.returncode == 1, text.stdout + text.stderr
+    assert "not_a_server_error" in text.stdout
+    assert "updated 1 expectation(s)" in text.stderr
+    as_json = scorecheck([*args, "--junit-xml", "reports/json.xml", "--format", "json"], cwd=tmp_path, env=env)
+    assert as_json.returncode == 1, as_json.stdout + as_json.stderr
+    (tmp_path / "out.json").write_text(as_json.stdout)
+    assert list((tmp_path / ".scorecheck").rglob("*.json")), "no failure was saved"
+    assert "refused for ***" in (tmp_path / "reports" / "text.xml").read_text()
+    assert _files_holding(tmp_path, SECRET, skip="inputs") == []
+    for result in (record, text, as_json):
+        assert SECRET not in result.stdout + result.stderr
