@@ -61,6 +61,9 @@ class RunConfig:
     format: str = "text"
     target: Optional[str] = None
     headers: Tuple[Tuple[str, str], ...] = ()  # may hold credentials: never print or report the values
+    # --header and --env as typed on the command line, `${NAME}` references unexpanded (for replay commands)
+    cli_headers: Tuple[Tuple[str, str], ...] = ()
+    cli_env: Tuple[Tuple[str, str], ...] = ()
     update: bool = False
     ignore: Tuple[str, ...] = ()  # JSON paths ignored in every fixture, besides the volatile defaults
     default_ignore: bool = True  # volatile.DEFAULT_IGNORE applies
@@ -301,11 +304,12 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
     if getattr(args, "no_default_ignore", False):
         values["default_ignore"] = False
     cli_env = [parse_assignment(item, "--env") for item in getattr(args, "env", None) or ()]
-    cli_env = [(name, _expand(text, f"--env {name}")) for name, text in cli_env]
-    values["env"] = _merge_pairs(project.get("env", ()), cli_env, fold=False)
     cli_headers = [parse_header(item) for item in getattr(args, "header", None) or ()]
-    cli_headers = [(name, _expand(text, f"--header {name}")) for name, text in cli_headers]
-    values["headers"] = _merge_pairs(project.get("headers", ()), cli_headers, fold=True)
+    values["cli_env"], values["cli_headers"] = tuple(cli_env), tuple(cli_headers)
+    env = [(name, _expand(text, f"--env {name}")) for name, text in cli_env]
+    values["env"] = _merge_pairs(project.get("env", ()), env, fold=False)
+    headers = [(name, _expand(text, f"--header {name}")) for name, text in cli_headers]
+    values["headers"] = _merge_pairs(project.get("headers", ()), headers, fold=True)
     values["verbosity"] = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
     return values
 

@@ -36,6 +36,7 @@ from .checks import (
     select_checks,
     snippet,
 )
+from .rerun import property_command
 from .schemas import infer_schema, output_schema_from_swagger
 from .search import Finding, Search, SearchResult, SearchSettings, Sender, sent_counts, warning_lines
 from .strategies import (
@@ -294,7 +295,7 @@ class _Reporter:
         message = f"{failure.message}; payload {_payload(ex.request, 60)}"
         if not evidence.reproduced:
             message = f"flaky, not reproduced on re-check: {message}"
-        details = self._details(evidence, finding, saved)
+        details = self._details(check.name, evidence, finding, saved)
         log = "\n".join(ex.log_lines)
         return self._finished(check, "failed", message=message, kind=failure.kind, details=details, log=log)
 
@@ -316,9 +317,8 @@ class _Reporter:
         except OSError:
             return None  # an unwritable folder must not hide the failure itself
 
-    def _details(self, evidence: _Evidence, finding: Finding, saved: Optional[Path]) -> str:
+    def _details(self, check: str, evidence: _Evidence, finding: Finding, saved: Optional[Path]) -> str:
         ex, obs = evidence.exchange, evidence.exchange.observation
-        script = self.ctx.config.entry_script or ""
         recheck = (
             "reproduced"
             if evidence.reproduced
@@ -339,9 +339,8 @@ class _Reporter:
             f"seed:      {self.seed} (the same seed searches the same examples: --seed {self.seed})",
         ]
         if saved is not None:
-            lines.append(
-                f"saved as:  {saved.as_posix()} (replay: scorecheck run {script} {saved.as_posix()})"
-            )
+            lines.append(f"saved as:  {saved.as_posix()}")
+        lines.append(f"replay:    {property_command(self.ctx.config, check, self.seed, saved)}")
         lines += ["", *self.plan.sources, "", f"server log{_request_id(ex)}:"]
         lines += [f"  {line}" for line in ex.log_lines] or ["  (no lines)"]
         return "\n".join(lines)
@@ -372,6 +371,7 @@ class _Reporter:
             f"seed:      {self.seed}",
         ]
         lines += [f"saved as:  {saved.as_posix()}"] if saved is not None else []
+        lines.append(f"replay:    {property_command(self.ctx.config, check.name, self.seed, saved)}")
         details = "\n".join(lines)
         message += f"; payload {_payload(ex.request, 60)}"
         return self._finished(check, "failed", message=message, kind="ServerDied", details=details)

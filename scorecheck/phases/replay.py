@@ -7,7 +7,6 @@ verdict into a `CaseFinished`; the plugin turns it into a passing or failing tes
 
 from __future__ import annotations
 
-import shlex
 import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Protocol, Sequence
@@ -16,8 +15,9 @@ from ..compare import compare, first_kind, format_mismatches, summary_line
 from ..config import RunConfig, response_ignore
 from ..engine.context import Halt, Observer, RunContext, server_died
 from ..model import Case, CaseFinished, Event, Outcome, Suite
-from ..serverproc.client import Client, RequestError, redact_url
+from ..serverproc.client import Client, RequestError
 from ..volatile import DEFAULT_IGNORE
+from .rerun import replay_command
 
 
 class ExitWatch(Protocol):
@@ -108,22 +108,6 @@ def case_details(
     ]
     logged = [f"  {line}" for line in log_lines]
     return "\n".join(lines + (logged or ["  (no lines)"]))
-
-
-def replay_command(config: RunConfig, case: Case) -> str:
-    """The command that runs just this case again."""
-    words = ["scorecheck", "run"]
-    words += [config.entry_script] if config.entry_script else []
-    # The root, not the file: default case names are relative to the root they were loaded from.
-    words += [case.root.as_posix()]
-    if config.model_dir:
-        words += ["--model-dir", config.model_dir]
-    if config.target:
-        words += ["--target", redact_url(config.target)]
-    # Quoted so that names with spaces or `-k` keywords (and/or/not) stay one literal substring.
-    keyword = f'"{case.name}"' if '"' not in case.name else f"'{case.name}'"
-    words += ["-k", keyword]
-    return " ".join(shlex.quote(word) for word in words)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ places."""
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -133,3 +136,66 @@ def test_no_secret_reaches_a_file(tmp_path: Path) -> None:
     assert _files_holding(tmp_path, SECRET, skip="inputs") == []
     for result in (record, text, as_json):
         assert SECRET not in result.stdout + result.stderr
+
+
+CONFIGURED = SCRIPTS / "sc_configured.py"
+
+
+def _replays(output: str) -> list[str]:
+    return [line.split("replay:", 1)[1].strip() for line in output.splitlines() if line.strip().startswith("replay:")]
+
+
+def _failed(report: Path) -> dict[str, str]:
+    """Failing test case name -> its failure message, from a JUnit report."""
+    root = ElementTree.parse(report).getroot()
+    return {
+        case.get("name", ""): failure.get("message", "")
+        for case in root.iter("testcase")
+        for failure in case.iter("failure")
+    }
+
+
+def test_every_printed_replay_command_reruns_its_failure(tmp_path: Path) -> None:
+    write(tmp_path / "model" / "model.txt", "m1")
+    expected = {"model": "m1", "mode": "fast", "workers": "2", "authorised": True, "input": {"n": 1}}
+    write(
+        tmp_path / "cases" / "all.yaml",
+        f"name: needs every setting\nrequest: {{json: {{n: 1}}}}\nexpect: {{json: {json.dumps({**expected, 'gone': 1})}}}\n",
+    )
+    args = [
+        "run",
+        str(CONFIGURED),
+        "cases",
+        "--model-dir",
+        "model",
+        "--env",
+        "SC_MODE=fast",
+        "--server-arg=--worker_count=2",
+        "--header",
+        f"Authorization: Bearer {SECRET}",
+        "--max-examples",
+        "30",
+    ]
+    first = scorecheck(args, cwd=tmp_path)
+    assert first.returncode == 1, first.stdout + first.stderr
+    original = _failed(tmp_path / "TEST-scorecheck.xml")
+    assert original["needs every setting"] == "$.gone: expected number 1, key missing"
+    assert "not_a_server_error" in original
+    replays = _replays(first.stdout)
+    # The fixture case, and each failed property check (not_a_server_error, output_schema) by its saved file.
+    assert len(replays) == len(original) >= 2
+    assert all(SECRET not in replay for replay in replays)
+    assert "export SCORECHECK_AUTHORIZATION first" in first.stdout
+    exported = {"SCORECHECK_AUTHORIZATION": f"Bearer {SECRET}"}
+    for replay in replays:
+        words = shlex.split(replay)
+        assert words[0] == "scorecheck"
+        again = scorecheck(words[1:], cwd=tmp_path, env=exported)
+        assert again.returncode == 1, replay + "\n" + again.stdout + again.stderr
+        failed = _failed(tmp_path / "TEST-scorecheck.xml")
+        if "-k" in words:
+            assert failed == {"needs every setting": original["needs every setting"]}
+        else:
+            saved = Path(words[3])
+            assert (tmp_path / saved).is_file()
+            assert list(failed) == [f"property {saved.stem}"]
