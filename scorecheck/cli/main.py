@@ -35,7 +35,7 @@ from ..engine.session import run
 from ..fixtures.load import load_fixtures
 from ..fixtures.record import RecordError, Snapshotter, plan_recording
 from ..fixtures.select import select
-from ..model import Event, FixtureError, RunFinished
+from ..model import Event, FixtureError, RunFinished, plural
 from ..phases.checks import CHECKS
 from ..reporters.console import ConsoleReporter
 from ..reporters.json_report import JsonReporter
@@ -371,7 +371,7 @@ def _run(config: RunConfig) -> int:
         _error(str(exc))
         return int(ExitCode.USAGE)
     if not selected:
-        found = f"{len(cases)} cases found, none selected by -k/--tag" if cases else "no fixture cases found"
+        found = f"{plural(len(cases), 'case')} found, none selected by -k/--tag" if cases else "no fixture cases found"
         _error(f"{found} in {', '.join(config.fixtures)}")
         return int(ExitCode.USAGE)
     snapshots = Snapshotter("update") if config.update else None

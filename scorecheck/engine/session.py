@@ -19,7 +19,7 @@ from ..config import RunConfig
 from ..model import Case, Event, RequestSpec, RunFinished, RunOutcome, ServerFailed, ServerStarted
 from ..phases.properties import property_phase
 from ..phases.replay import replay_phase
-from ..serverproc.client import Client, RequestError, redact_url
+from ..serverproc.client import Client, RequestError, redact_url, server_name
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.secrets import Redactor
 from ..serverproc.startup import startup_headline
@@ -56,7 +56,7 @@ def _wait_target(client: Client, deadline: float) -> str:
                 raise ServerStartError(f"the target did not answer: {err.message}", "", None) from err
             time.sleep(0.25)
             continue
-        return {k.lower(): v for k, v in obs.headers}.get("x-ms-server-version", "")
+        return server_name(obs)
 
 
 def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -> ServerFailed:

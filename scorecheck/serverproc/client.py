@@ -73,6 +73,20 @@ class RequestError(Exception):
         self.log_lines = log_lines
 
 
+# The headers a server names itself in: azmlinfsrv (and the production server), then fastml.
+PRODUCT_HEADERS = ("x-ms-server-version", "x-fastml-server-version")
+
+
+def server_name(obs: Observation) -> str:
+    """The server that answered, as it names itself; the HTTP layer's `Server` header as a last resort."""
+    headers = {name.lower(): value for name, value in obs.headers}
+    product = next((headers[name] for name in PRODUCT_HEADERS if headers.get(name)), "")
+    if product:
+        return product
+    software = headers.get("server")
+    return f"unknown (Server: {software})" if software else "unknown (it sends no x-ms-server-version)"
+
+
 def new_request_id() -> str:
     return f"sc-{uuid.uuid4()}"
 

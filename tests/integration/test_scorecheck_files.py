@@ -14,6 +14,8 @@ import yaml
 
 from tests.scorecheck.sc_support import SCRIPTS, scorecheck, write
 
+from .fastml_launcher import copy_service, start_fastml
+
 pytestmark = pytest.mark.slow
 
 KEY_ORDER = SCRIPTS / "sc_key_order.py"
@@ -199,3 +201,28 @@ def test_every_printed_replay_command_reruns_its_failure(tmp_path: Path) -> None
             saved = Path(words[3])
             assert (tmp_path / saved).is_file()
             assert list(failed) == [f"property {saved.stem}"]
+
+
+def test_messages_read_the_unified_envelope(tmp_path: Path) -> None:
+    write(
+        tmp_path / "cases" / "n.yaml",
+        "request: {path: /infer, json: {n: 1}}\nexpect: {json_subset: {result: true, data: {n: 1}}}\n",
+    )
+    args = ["run", str(SCRIPTS / "sc_unified_fails.py"), "cases", "--max-examples", "30", "--checks", "not_a_server_error"]
+    result = scorecheck(args, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    message = _failed(tmp_path / "TEST-scorecheck.xml")["not_a_server_error"]
+    assert message.startswith("status 500 for input valid for the script: InferError: n must not be negative")
+
+
+def test_the_header_line_names_the_server_that_answered(tmp_path: Path) -> None:
+    write(tmp_path / "cases" / "echo.yaml", "request: {path: /infer, json: {k: v}}\nexpect: {json_subset: {data: {k: v}}}\n")
+    server = start_fastml(copy_service("echo", tmp_path / "services"))
+    try:
+        fastml = scorecheck(["run", "--no-properties", "cases", "--target", server.url], cwd=tmp_path)
+    finally:
+        server.stop()
+    assert fastml.returncode == 0, fastml.stdout + fastml.stderr
+    assert "1 case planned; server fastml/" in fastml.stdout
+    azml = scorecheck(["run", "--no-properties", str(UNIFIED_PROBE), "cases"], cwd=tmp_path)
+    assert "1 case planned; server azmlinfsrv/1.5.1" in azml.stdout
