@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
 
 from .compare import parse_path
 from .phases.checks import select_checks
@@ -358,6 +359,19 @@ def _validate_properties(config: RunConfig) -> None:
             raise ConfigError(f"{name}: must be greater than 0")
 
 
+def failures_dir(config: RunConfig) -> Optional[Path]:
+    """Where the property phase saves failures: the default folder has one subfolder per script, so that
+    failures of different scripts never overwrite each other."""
+    if not config.save_failures:
+        return None
+    if config.save_failures != DEFAULT_SAVE_FAILURES:
+        return Path(config.save_failures)
+    if config.entry_script:
+        return Path(config.save_failures) / Path(config.entry_script).stem
+    host = urlsplit(config.target or "").hostname or "target"
+    return Path(config.save_failures) / re.sub(r"[^A-Za-z0-9._-]+", "-", host)
+
+
 def response_ignore(config: RunConfig) -> Tuple[str, ...]:
     """The JSON paths left out of every fixture's comparison."""
     return (*(DEFAULT_IGNORE if config.default_ignore else ()), *config.ignore)
@@ -369,6 +383,18 @@ def _validate_ignore(config: RunConfig) -> None:
             parse_path(text)
         except ValueError as exc:
             raise ConfigError(f"--ignore / [tool.scorecheck] ignore: {exc}") from exc
+
+
+def _validate_outputs(config: RunConfig) -> None:
+    report = config.junit_xml
+    if config.command == "run" and report and Path(report).is_dir():
+        raise ConfigError(
+            f"--junit-xml {report}: is a directory; give a file path, e.g. --junit-xml "
+            f"{(Path(report) / DEFAULT_JUNIT_XML).as_posix()}"
+        )
+    out = config.out_dir
+    if config.command == "record" and out and Path(out).exists() and not Path(out).is_dir():
+        raise ConfigError(f"--out {out}: is a file; give the folder the new fixtures go in")
 
 
 def _validate(config: RunConfig) -> None:
@@ -387,6 +413,7 @@ def _validate(config: RunConfig) -> None:
         raise ConfigError("no inputs given: pass request files or a .jsonl file of requests")
     if config.command == "record" and not config.out_dir:
         raise ConfigError("record needs --out DIR, the folder the fixtures are written to")
+    _validate_outputs(config)
     for name, value in (
         ("--startup-timeout", config.startup_timeout),
         ("--request-timeout", config.request_timeout),

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
-from ..config import property_seed
+from ..config import failures_dir, property_seed
 from ..engine.context import RunContext, server_died
 from ..fixtures.failures import save_failure
 from ..model import WARNING_KIND, Case, CaseFinished, Event, Outcome, RequestSpec, Suite
@@ -38,7 +38,16 @@ from .checks import (
 )
 from .rerun import property_command
 from .schemas import infer_schema, output_schema_from_swagger
-from .search import Finding, Search, SearchResult, SearchSettings, Sender, sent_counts, warning_lines
+from .search import (
+    Finding,
+    Search,
+    SearchResult,
+    SearchSettings,
+    Sender,
+    private_storage,
+    sent_counts,
+    warning_lines,
+)
 from .strategies import (
     input_schema_from_swagger,
     malformed_requests,
@@ -173,7 +182,7 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
         return
     client = ctx.client
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
-    with Client(
+    with private_storage(), Client(
         client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
     ) as fast:
         sender = Sender(fast, ctx.server)
@@ -300,14 +309,14 @@ class _Reporter:
         return self._finished(check, "failed", message=message, kind=failure.kind, details=details, log=log)
 
     def _save(self, check: Check, evidence: _Evidence) -> Optional[Path]:
-        folder = self.ctx.config.save_failures
-        if not folder:
+        folder = failures_dir(self.ctx.config)
+        if folder is None:
             return None
         failure = evidence.failure
         description = f"Found by the property phase (check {check.name}, seed {self.seed}): {failure.message}"
         try:
             return save_failure(
-                Path(folder),
+                folder,
                 check=check.name,
                 ex=evidence.exchange,
                 failure=failure,

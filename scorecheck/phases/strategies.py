@@ -17,7 +17,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
-from hypothesis_jsonschema import from_schema
 
 from ..model import Case, RequestSpec
 from .schemas import generation_schema, input_schema_from_swagger, validator
@@ -93,6 +92,10 @@ def schema_values(schema: Mapping[str, Any]) -> SearchStrategy[Any]:
     Hypothesis releases no longer have. inference-schema's objects are plain (properties, required, closed),
     so fixed dictionaries express them exactly; anything more exotic is filtered against the schema.
     """
+    # Imported here: importing it writes hypothesis' unicode cache, which must go to the search's private
+    # storage (search.private_storage), not a `.hypothesis/` folder in the user's directory.
+    from hypothesis_jsonschema import from_schema
+
     if not _mentions_object(schema):
         return from_schema(dict(schema))
     if schema.get("type") == "array" and isinstance(schema.get("items"), Mapping):

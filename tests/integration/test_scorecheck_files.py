@@ -226,3 +226,56 @@ def test_the_header_line_names_the_server_that_answered(tmp_path: Path) -> None:
     assert "1 case planned; server fastml/" in fastml.stdout
     azml = scorecheck(["run", "--no-properties", str(UNIFIED_PROBE), "cases"], cwd=tmp_path)
     assert "1 case planned; server azmlinfsrv/1.5.1" in azml.stdout
+
+
+MEAN = 'request: {json: {"data": [1.0, 2.0, 3.0]}}\nexpect: {json: {"mean": 2.0}}\n'
+
+
+def test_saved_failures_go_under_their_script_and_hypothesis_leaves_no_folder(tmp_path: Path) -> None:
+    # Two scripts of the same name in different folders would clash too: the stem is what they share here,
+    # so the folders are two differently named copies of one failing script.
+    for name in ("alpha", "beta"):
+        (tmp_path / f"{name}.py").write_text((SCRIPTS / "prop_empty_list.py").read_text())
+    write(tmp_path / "cases" / "mean.yaml", MEAN)
+    budget = ["--max-examples", "30", "--checks", "not_a_server_error"]
+    for name in ("alpha", "beta"):
+        result = scorecheck(["run", f"{name}.py", "cases", *budget], cwd=tmp_path)
+        assert result.returncode == 1, result.stdout + result.stderr
+    failures = tmp_path / ".scorecheck" / "failures"
+    assert sorted(p.parent.name for p in failures.rglob("*.json")) == ["alpha", "beta"]
+    assert not (tmp_path / ".hypothesis").exists()
+    kept = scorecheck(["run", "alpha.py", "cases", *budget, "--hypothesis-database", "db"], cwd=tmp_path)
+    assert kept.returncode == 1, kept.stdout + kept.stderr
+    assert any((tmp_path / "db").iterdir())
+    assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_output_paths_that_cannot_be_written_are_usage_errors(tmp_path: Path) -> None:
+    marker = tmp_path / "server-started"
+    write(tmp_path / "cases" / "mean.yaml", MEAN)
+    (tmp_path / "reports").mkdir()
+    env = ["--env", f"SC_INIT_MARKER={marker}"]
+    report = scorecheck(["run", str(SCRIPTS / "sc_echo.py"), "cases", "--junit-xml", "reports", *env], cwd=tmp_path)
+    assert report.returncode == 2
+    assert report.stderr.strip().splitlines() == [
+        "scorecheck: error: --junit-xml reports: is a directory; give a file path, e.g. --junit-xml "
+        "reports/TEST-scorecheck.xml"
+    ]
+    write(tmp_path / "inputs" / "a.json", "{}")
+    write(tmp_path / "taken.yaml", "x: 1\n")
+    args = ["record", str(SCRIPTS / "sc_echo.py"), "inputs/a.json", "--out", "taken.yaml", *env]
+    out = scorecheck(args, cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "scorecheck: error: --out taken.yaml: is a file; give the folder the new fixtures go in"
+    ]
+    assert not marker.exists()
+
+
+def test_json_output_gives_the_run_properties_as_an_object(tmp_path: Path) -> None:
+    write(tmp_path / "cases" / "ok.yaml", 'request: {json: {"tag": "ok"}}\nexpect: {json: {"echo": {"tag": "ok"}}}\n')
+    result = scorecheck(["run", "--no-properties", str(SCRIPTS / "sc_echo.py"), "cases", "--format", "json"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    properties = json.loads(result.stdout)["run"]["properties"]
+    assert properties["mode"] == "subprocess"
+    assert properties["base_url"].startswith("http://127.0.0.1:")
