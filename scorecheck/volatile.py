@@ -52,9 +52,14 @@ def _walk(expected: Any, observed: Any, ids: Collection[str], now: datetime, pat
     elif isinstance(expected, list) and isinstance(observed, list):
         for index, (exp, obs) in enumerate(zip(expected, observed)):
             yield from _walk(exp, obs, ids, now, (*path, index))
-    elif isinstance(expected, str) and isinstance(observed, str) and expected != observed:
-        if observed in ids or (_timestamp(expected) is not None and _is_now(observed, now)):
-            yield path
+    elif isinstance(expected, str) and isinstance(observed, str) and _volatile(expected, observed, ids, now):
+        yield path
+
+
+def _volatile(expected: str, observed: str, ids: Collection[str], now: datetime) -> bool:
+    if expected == observed:
+        return False
+    return observed in ids or (_timestamp(expected) is not None and _is_now(observed, now))
 
 
 def _timestamp(text: str) -> Optional[datetime]:

@@ -371,7 +371,11 @@ def _run(config: RunConfig) -> int:
         _error(str(exc))
         return int(ExitCode.USAGE)
     if not selected:
-        found = f"{plural(len(cases), 'case')} found, none selected by -k/--tag" if cases else "no fixture cases found"
+        found = (
+            f"{plural(len(cases), 'case')} found, none selected by -k/--tag"
+            if cases
+            else "no fixture cases found"
+        )
         _error(f"{found} in {', '.join(config.fixtures)}")
         return int(ExitCode.USAGE)
     snapshots = Snapshotter("update") if config.update else None

@@ -182,9 +182,12 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
         return
     client = ctx.client
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
-    with private_storage(), Client(
-        client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
-    ) as fast:
+    with (
+        private_storage(),
+        Client(
+            client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
+        ) as fast,
+    ):
         sender = Sender(fast, ctx.server)
         plan = make_plan(ctx, sender)
         settings = SearchSettings(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Protocol, Sequence
 
 from ..compare import compare, first_kind, format_mismatches, summary_line
-from ..config import RunConfig, response_ignore
+from ..config import response_ignore
 from ..engine.context import Halt, Observer, RunContext, server_died
 from ..model import Case, CaseFinished, Event, Outcome, Suite
 from ..serverproc.client import Client, RequestError

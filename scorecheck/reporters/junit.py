@@ -267,7 +267,9 @@ class JUnitReporter:
     def _harness_error(self, reason: Optional[str]) -> _Record:
         planned = len(self._started.planned) if self._started else 0
         message = "run interrupted: the harness stopped before the run finished"
-        details = f"{message}\n{plural(len(self._records), 'result')} recorded, {plural(planned, 'case')} planned"
+        details = (
+            f"{message}\n{plural(len(self._records), 'result')} recorded, {plural(planned, 'case')} planned"
+        )
         if reason:
             details += f"\n\n{reason}"
         elapsed = time.monotonic() - self._mono0

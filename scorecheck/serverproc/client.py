@@ -20,10 +20,7 @@ import requests
 
 from ..model import Observation, RequestSpec
 from .logs import has_access_line
-from .secrets import REDACTED as REDACTED
-from .secrets import SECRET_HEADERS as SECRET_HEADERS
-from .secrets import Redactor
-from .secrets import is_secret_header as is_secret_header
+from .secrets import REDACTED, Redactor, is_secret_header
 
 REQUEST_ID_HEADER = "x-request-id"
 _SECRET_QUERY = frozenset({"code", "key", "token", "sig", "signature", "access_token", "api-key", "apikey"})

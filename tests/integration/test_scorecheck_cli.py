@@ -225,7 +225,9 @@ def test_record_then_update_round_trip(tmp_path: Path) -> None:
     one.write_text(yaml.safe_dump(recorded))
     stale = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path, env=credential)
     assert stale.returncode == 1, stale.stdout + stale.stderr
-    update = scorecheck(["run", "--no-properties", str(ECHO), "cases", "--update"], cwd=tmp_path, env=credential)
+    update = scorecheck(
+        ["run", "--no-properties", str(ECHO), "cases", "--update"], cwd=tmp_path, env=credential
+    )
     assert update.returncode == 0, update.stdout + update.stderr
     assert "updated 1 expectation(s) in 1 file(s)" in update.stderr
     _report(tmp_path / "TEST-scorecheck.xml")

@@ -76,17 +76,25 @@ def test_a_recording_of_volatile_answers_replays_green(tmp_path: Path) -> None:
     recorded = yaml.safe_load((tmp_path / "infer" / "x.yaml").read_text())
     assert "duration" in recorded["expect"]["json"]["metadata"]
     # The request id and the time of the answer, both in the body.
-    assert scorecheck(["record", str(HEADERS_ECHO), "inputs/x.json", "--out", "echo"], cwd=tmp_path).returncode == 0
+    assert (
+        scorecheck(["record", str(HEADERS_ECHO), "inputs/x.json", "--out", "echo"], cwd=tmp_path).returncode
+        == 0
+    )
     for script, cases in ((UNIFIED_PROBE, "infer"), (HEADERS_ECHO, "echo")):
         replay = scorecheck(["run", "--no-properties", str(script), cases], cwd=tmp_path)
         assert replay.returncode == 0, replay.stdout + replay.stderr
-    strict = scorecheck(["run", "--no-properties", "--no-default-ignore", str(UNIFIED_PROBE), "infer"], cwd=tmp_path)
+    strict = scorecheck(
+        ["run", "--no-properties", "--no-default-ignore", str(UNIFIED_PROBE), "infer"], cwd=tmp_path
+    )
     assert strict.returncode == 1
     assert "$.metadata.duration: expected" in strict.stdout
 
 
 def test_the_ignore_list_is_extendable_in_pyproject_and_on_the_command_line(tmp_path: Path) -> None:
-    write(tmp_path / "cases" / "a.yaml", 'request: {json: {"v": 1}}\nexpect: {json_subset: {"input": {"v": 2}}}\n')
+    write(
+        tmp_path / "cases" / "a.yaml",
+        'request: {json: {"v": 1}}\nexpect: {json_subset: {"input": {"v": 2}}}\n',
+    )
     args = ["run", "--no-properties", str(HEADERS_ECHO), "cases"]
     assert scorecheck(args, cwd=tmp_path).returncode == 1
     assert scorecheck([*args, "--ignore", "$.input.v"], cwd=tmp_path).returncode == 0
@@ -124,13 +132,25 @@ def test_no_secret_reaches_a_file(tmp_path: Path) -> None:
     # A stale expectation, rewritten by --update while the property phase finds a failure and saves it.
     stale = (tmp_path / "cases" / "x.yaml").read_text().replace("v: 1}", "v: 2}")
     (tmp_path / "cases" / "x.yaml").write_text(stale)
-    args = ["run", str(HEADERS_ECHO), "cases", "--update", *header, "--max-examples", "40", "--max-time", "20"]
+    args = [
+        "run",
+        str(HEADERS_ECHO),
+        "cases",
+        "--update",
+        *header,
+        "--max-examples",
+        "40",
+        "--max-time",
+        "20",
+    ]
     env = {"SCORECHECK_X_API_KEY": "K3Y-S3CRET-42"}
     text = scorecheck([*args, "--junit-xml", "reports/text.xml"], cwd=tmp_path, env=env)
     assert text.returncode == 1, text.stdout + text.stderr
     assert "not_a_server_error" in text.stdout
     assert "updated 1 expectation(s)" in text.stderr
-    as_json = scorecheck([*args, "--junit-xml", "reports/json.xml", "--format", "json"], cwd=tmp_path, env=env)
+    as_json = scorecheck(
+        [*args, "--junit-xml", "reports/json.xml", "--format", "json"], cwd=tmp_path, env=env
+    )
     assert as_json.returncode == 1, as_json.stdout + as_json.stderr
     (tmp_path / "out.json").write_text(as_json.stdout)
     assert list((tmp_path / ".scorecheck").rglob("*.json")), "no failure was saved"
@@ -144,7 +164,11 @@ CONFIGURED = SCRIPTS / "sc_configured.py"
 
 
 def _replays(output: str) -> list[str]:
-    return [line.split("replay:", 1)[1].strip() for line in output.splitlines() if line.strip().startswith("replay:")]
+    return [
+        line.split("replay:", 1)[1].strip()
+        for line in output.splitlines()
+        if line.strip().startswith("replay:")
+    ]
 
 
 def _failed(report: Path) -> dict[str, str]:
@@ -208,7 +232,15 @@ def test_messages_read_the_unified_envelope(tmp_path: Path) -> None:
         tmp_path / "cases" / "n.yaml",
         "request: {path: /infer, json: {n: 1}}\nexpect: {json_subset: {result: true, data: {n: 1}}}\n",
     )
-    args = ["run", str(SCRIPTS / "sc_unified_fails.py"), "cases", "--max-examples", "30", "--checks", "not_a_server_error"]
+    args = [
+        "run",
+        str(SCRIPTS / "sc_unified_fails.py"),
+        "cases",
+        "--max-examples",
+        "30",
+        "--checks",
+        "not_a_server_error",
+    ]
     result = scorecheck(args, cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     message = _failed(tmp_path / "TEST-scorecheck.xml")["not_a_server_error"]
@@ -216,7 +248,10 @@ def test_messages_read_the_unified_envelope(tmp_path: Path) -> None:
 
 
 def test_the_header_line_names_the_server_that_answered(tmp_path: Path) -> None:
-    write(tmp_path / "cases" / "echo.yaml", "request: {path: /infer, json: {k: v}}\nexpect: {json_subset: {data: {k: v}}}\n")
+    write(
+        tmp_path / "cases" / "echo.yaml",
+        "request: {path: /infer, json: {k: v}}\nexpect: {json_subset: {data: {k: v}}}\n",
+    )
     server = start_fastml(copy_service("echo", tmp_path / "services"))
     try:
         fastml = scorecheck(["run", "--no-properties", "cases", "--target", server.url], cwd=tmp_path)
@@ -255,7 +290,9 @@ def test_output_paths_that_cannot_be_written_are_usage_errors(tmp_path: Path) ->
     write(tmp_path / "cases" / "mean.yaml", MEAN)
     (tmp_path / "reports").mkdir()
     env = ["--env", f"SC_INIT_MARKER={marker}"]
-    report = scorecheck(["run", str(SCRIPTS / "sc_echo.py"), "cases", "--junit-xml", "reports", *env], cwd=tmp_path)
+    report = scorecheck(
+        ["run", str(SCRIPTS / "sc_echo.py"), "cases", "--junit-xml", "reports", *env], cwd=tmp_path
+    )
     assert report.returncode == 2
     assert report.stderr.strip().splitlines() == [
         "scorecheck: error: --junit-xml reports: is a directory; give a file path, e.g. --junit-xml "
@@ -273,8 +310,13 @@ def test_output_paths_that_cannot_be_written_are_usage_errors(tmp_path: Path) ->
 
 
 def test_json_output_gives_the_run_properties_as_an_object(tmp_path: Path) -> None:
-    write(tmp_path / "cases" / "ok.yaml", 'request: {json: {"tag": "ok"}}\nexpect: {json: {"echo": {"tag": "ok"}}}\n')
-    result = scorecheck(["run", "--no-properties", str(SCRIPTS / "sc_echo.py"), "cases", "--format", "json"], cwd=tmp_path)
+    write(
+        tmp_path / "cases" / "ok.yaml",
+        'request: {json: {"tag": "ok"}}\nexpect: {json: {"echo": {"tag": "ok"}}}\n',
+    )
+    result = scorecheck(
+        ["run", "--no-properties", str(SCRIPTS / "sc_echo.py"), "cases", "--format", "json"], cwd=tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     properties = json.loads(result.stdout)["run"]["properties"]
     assert properties["mode"] == "subprocess"
