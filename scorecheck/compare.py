@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from .model import Expectation, Mismatch, Observation, Tolerance
+from .volatile import DEFAULT_IGNORE, request_ids, volatile_paths
 
 # ----------------------------------------------------------------------------------------------------
 # The tiny JSONPath subset used by `ignore:`: `$`, `.name`, `.*`, `[3]`, `[*]`, `['quoted key']`.
@@ -240,8 +241,13 @@ def _diff_arrays(
 # The checks of one expectation
 
 
-def compare(expect: Expectation, obs: Observation) -> List[Mismatch]:
-    """Every way `obs` violates `expect`, in a stable order: status, headers, body, schema, latency."""
+def compare(
+    expect: Expectation, obs: Observation, default_ignore: Sequence[str] = DEFAULT_IGNORE
+) -> List[Mismatch]:
+    """Every way `obs` violates `expect`, in a stable order: status, headers, body, schema, latency.
+
+    `default_ignore` paths are left out of every JSON comparison, as are volatile values (`volatile.py`).
+    """
     mismatches = list(_check_status(expect.status, obs.status))
     mismatches.extend(_check_headers(expect.headers, obs.headers))
     needs_json = expect.body_kind in ("json", "json_subset") or expect.schema is not None
@@ -249,7 +255,7 @@ def compare(expect: Expectation, obs: Observation) -> List[Mismatch]:
     if parsed is _NOT_JSON:
         mismatches.append(_not_json(obs.body))
     else:
-        mismatches.extend(_check_body(expect, obs.body, parsed))
+        mismatches.extend(_check_body(expect, obs, parsed, default_ignore))
         if expect.schema is not None:
             mismatches.extend(_check_schema(expect.schema, parsed))
     if expect.max_latency_ms is not None and obs.elapsed_ms > expect.max_latency_ms:
@@ -323,13 +329,21 @@ def _not_json(body: bytes) -> Mismatch:
     return Mismatch("BodyMismatch", "body", "a JSON body", head, f"expected a JSON body, got {shown}")
 
 
-def _check_body(expect: Expectation, body: bytes, parsed: Any) -> Iterator[Mismatch]:
-    kind, value = expect.body_kind, expect.body_value
+def _without_ignored(expected: Any, observed: Any, paths: Sequence[str], obs: Observation) -> Tuple[Any, Any]:
+    steps = [parse_path(text) for text in paths]
+    steps += list(volatile_paths(expected, observed, request_ids(obs)))
+    for path in steps:
+        expected, observed = _apply_ignore(expected, path), _apply_ignore(observed, path)
+    return expected, observed
+
+
+def _check_body(
+    expect: Expectation, obs: Observation, parsed: Any, default_ignore: Sequence[str]
+) -> Iterator[Mismatch]:
+    kind, value, body = expect.body_kind, expect.body_value, obs.body
     if kind in ("json", "json_subset"):
-        expected, observed = value, parsed
-        for text in expect.ignore:
-            steps = parse_path(text)
-            expected, observed = _apply_ignore(expected, steps), _apply_ignore(observed, steps)
+        paths = (*default_ignore, *expect.ignore)
+        expected, observed = _without_ignored(value, parsed, paths, obs)
         yield from diff_json(expected, observed, expect.tolerance, subset=kind == "json_subset")
     elif kind == "body":
         text = body.decode("utf-8", errors="replace")

@@ -14,8 +14,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
 
+from .compare import parse_path
 from .phases.checks import select_checks
+from .serverproc.secrets import expand
+from .volatile import DEFAULT_IGNORE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,7 +37,6 @@ DEFAULT_MAX_TIME = 30.0
 DEFAULT_SHRINK_TIME = 10.0
 DEFAULT_SAVE_FAILURES = ".scorecheck/failures"
 SEVERITIES = ("warning", "failure")
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class ConfigError(Exception):
@@ -59,7 +62,12 @@ class RunConfig:
     format: str = "text"
     target: Optional[str] = None
     headers: Tuple[Tuple[str, str], ...] = ()  # may hold credentials: never print or report the values
+    # --header and --env as typed on the command line, `${NAME}` references unexpanded (for replay commands)
+    cli_headers: Tuple[Tuple[str, str], ...] = ()
+    cli_env: Tuple[Tuple[str, str], ...] = ()
     update: bool = False
+    ignore: Tuple[str, ...] = ()  # JSON paths ignored in every fixture, besides the volatile defaults
+    default_ignore: bool = True  # volatile.DEFAULT_IGNORE applies
     color: bool = True  # allowed at all (NO_COLOR unset); the console still requires a TTY
     pyproject: Optional[str] = None  # the file settings were read from
     # the property phase (`run` only)
@@ -145,20 +153,19 @@ def _flag(value: Any, key: str) -> bool:
 
 def _table(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
     if isinstance(value, dict):
-        return tuple((str(k), str(v)) for k, v in value.items())
-    return tuple(parse_assignment(item, key) for item in _strings(value, key))
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        pairs = [parse_assignment(item, key) for item in _strings(value, key)]
+    return tuple((name, _expand(text, f"[tool.scorecheck] {key}")) for name, text in pairs)
 
 
 def _expand(text: str, key: str) -> str:
-    """`${NAME}` from the environment, so that pyproject.toml can name a CI secret without holding it."""
-
-    def lookup(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise ConfigError(f"[tool.scorecheck] {key}: environment variable {name} is not set")
-        return os.environ[name]
-
-    return _ENV_REFERENCE.sub(lookup, text)
+    """`${NAME}` from the environment, so that pyproject.toml or a command line can name a CI secret without
+    holding it."""
+    expanded, missing = expand(text)
+    if missing:
+        raise ConfigError(f"{key}: environment variable {missing[0]} is not set")
+    return expanded
 
 
 def _headers(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
@@ -166,7 +173,7 @@ def _headers(value: Any, key: str) -> Tuple[Tuple[str, str], ...]:
         pairs = [(str(k), str(v)) for k, v in value.items()]
     else:
         pairs = [parse_header(item) for item in _strings(value, key)]
-    return tuple((name, _expand(text, key)) for name, text in pairs)
+    return tuple((name, _expand(text, f"[tool.scorecheck] {key}")) for name, text in pairs)
 
 
 def _choice(value: Any, key: str, choices: Sequence[str] = FORMATS) -> str:
@@ -208,6 +215,8 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "format": ("format", lambda v, b, k: _choice(v, k)),
     "target": ("target", lambda v, b, k: _strings(v, k)[0]),
     "headers": ("headers", lambda v, b, k: _headers(v, k)),
+    "ignore": ("ignore", lambda v, b, k: _strings(v, k)),
+    "default-ignore": ("default_ignore", lambda v, b, k: _flag(v, k)),
     "properties": ("properties", lambda v, b, k: _flag(v, k)),
     "seed": ("seed", lambda v, b, k: _integer(v, k, 0)),
     "max-examples": ("max_examples", lambda v, b, k: _integer(v, k, 1)),
@@ -285,6 +294,7 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "fixtures" if args.command == "run" else "inputs": rest or None,
         "server_args": tuple(getattr(args, "server_arg", None) or ()) or None,
         "keywords": tuple(getattr(args, "keyword", None) or ()) or None,
+        "ignore": (*project.get("ignore", ()), *(getattr(args, "ignore", None) or ())) or None,
         "tags": tuple(getattr(args, "tag", None) or ()) or None,
         **_property_values(args),
     }
@@ -292,10 +302,15 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
     for flag in ("exitfirst", "update", "force"):
         if getattr(args, flag, False):
             values[flag] = True
+    if getattr(args, "no_default_ignore", False):
+        values["default_ignore"] = False
     cli_env = [parse_assignment(item, "--env") for item in getattr(args, "env", None) or ()]
-    values["env"] = _merge_pairs(project.get("env", ()), cli_env, fold=False)
     cli_headers = [parse_header(item) for item in getattr(args, "header", None) or ()]
-    values["headers"] = _merge_pairs(project.get("headers", ()), cli_headers, fold=True)
+    values["cli_env"], values["cli_headers"] = tuple(cli_env), tuple(cli_headers)
+    env = [(name, _expand(text, f"--env {name}")) for name, text in cli_env]
+    values["env"] = _merge_pairs(project.get("env", ()), env, fold=False)
+    headers = [(name, _expand(text, f"--header {name}")) for name, text in cli_headers]
+    values["headers"] = _merge_pairs(project.get("headers", ()), headers, fold=True)
     values["verbosity"] = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
     return values
 
@@ -344,6 +359,44 @@ def _validate_properties(config: RunConfig) -> None:
             raise ConfigError(f"{name}: must be greater than 0")
 
 
+def failures_dir(config: RunConfig) -> Optional[Path]:
+    """Where the property phase saves failures: the default folder has one subfolder per script, so that
+    failures of different scripts never overwrite each other."""
+    if not config.save_failures:
+        return None
+    if config.save_failures != DEFAULT_SAVE_FAILURES:
+        return Path(config.save_failures)
+    if config.entry_script:
+        return Path(config.save_failures) / Path(config.entry_script).stem
+    host = urlsplit(config.target or "").hostname or "target"
+    return Path(config.save_failures) / re.sub(r"[^A-Za-z0-9._-]+", "-", host)
+
+
+def response_ignore(config: RunConfig) -> Tuple[str, ...]:
+    """The JSON paths left out of every fixture's comparison."""
+    return (*(DEFAULT_IGNORE if config.default_ignore else ()), *config.ignore)
+
+
+def _validate_ignore(config: RunConfig) -> None:
+    for text in config.ignore:
+        try:
+            parse_path(text)
+        except ValueError as exc:
+            raise ConfigError(f"--ignore / [tool.scorecheck] ignore: {exc}") from exc
+
+
+def _validate_outputs(config: RunConfig) -> None:
+    report = config.junit_xml
+    if config.command == "run" and report and Path(report).is_dir():
+        raise ConfigError(
+            f"--junit-xml {report}: is a directory; give a file path, e.g. --junit-xml "
+            f"{(Path(report) / DEFAULT_JUNIT_XML).as_posix()}"
+        )
+    out = config.out_dir
+    if config.command == "record" and out and Path(out).exists() and not Path(out).is_dir():
+        raise ConfigError(f"--out {out}: is a file; give the folder the new fixtures go in")
+
+
 def _validate(config: RunConfig) -> None:
     if config.target is not None and not re.match(r"https?://[^/]", config.target):
         raise ConfigError(f"--target: expected an http:// or https:// URL, got {config.target!r}")
@@ -360,6 +413,7 @@ def _validate(config: RunConfig) -> None:
         raise ConfigError("no inputs given: pass request files or a .jsonl file of requests")
     if config.command == "record" and not config.out_dir:
         raise ConfigError("record needs --out DIR, the folder the fixtures are written to")
+    _validate_outputs(config)
     for name, value in (
         ("--startup-timeout", config.startup_timeout),
         ("--request-timeout", config.request_timeout),
@@ -367,6 +421,7 @@ def _validate(config: RunConfig) -> None:
         if value <= 0:
             raise ConfigError(f"{name}: must be greater than 0")
     _validate_properties(config)
+    _validate_ignore(config)
 
 
 def build_config(args: argparse.Namespace, cwd: Optional[Path] = None) -> RunConfig:

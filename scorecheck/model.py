@@ -199,3 +199,8 @@ class RunFinished:
 
 
 Event = Union[RunStarted, ServerStarted, ServerFailed, CaseFinished, ServerDied, RunFinished]
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 case`, `2 cases`: counts in messages read as English."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import textwrap
 import traceback
 from pathlib import Path
 from types import FrameType
-from typing import Generator, Iterator, List, Optional, Protocol, Sequence
+from typing import Generator, Iterator, List, Mapping, Optional, Protocol, Sequence
 
 from .. import __version__
 from ..config import (
@@ -34,7 +35,7 @@ from ..engine.session import run
 from ..fixtures.load import load_fixtures
 from ..fixtures.record import RecordError, Snapshotter, plan_recording
 from ..fixtures.select import select
-from ..model import Event, FixtureError, RunFinished
+from ..model import Event, FixtureError, RunFinished, plural
 from ..phases.checks import CHECKS
 from ..reporters.console import ConsoleReporter
 from ..reporters.json_report import JsonReporter
@@ -54,7 +55,8 @@ SETTINGS = """\
 Every option can also be set in [tool.scorecheck] of the nearest pyproject.toml (searched from the working
 directory upward), e.g. score = "score.py", fixtures = ["fixtures"], model-dir = "model",
 env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-timeout, request-timeout,
-keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], and the property
+keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
+default-ignore, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
 save-failures, malformed-severity, hypothesis-database.
 The command line wins. Header values are never printed or written to reports.
@@ -178,6 +180,17 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--update",
         action="store_true",
         help="rewrite the expectations of failing fixtures from the observed responses",
+    )
+    group.add_argument(
+        "--ignore",
+        action="append",
+        metavar="JSONPATH",
+        help="a JSON path left out of every fixture's comparison, like a fixture's `ignore` (repeatable)",
+    )
+    group.add_argument(
+        "--no-default-ignore",
+        action="store_true",
+        help="compare the volatile fields ignored by default too ($.metadata.duration, request ids, timestamps)",
     )
     _property_options(parser)
     _output_options(parser)
@@ -358,7 +371,11 @@ def _run(config: RunConfig) -> int:
         _error(str(exc))
         return int(ExitCode.USAGE)
     if not selected:
-        found = f"{len(cases)} cases found, none selected by -k/--tag" if cases else "no fixture cases found"
+        found = (
+            f"{plural(len(cases), 'case')} found, none selected by -k/--tag"
+            if cases
+            else "no fixture cases found"
+        )
         _error(f"{found} in {', '.join(config.fixtures)}")
         return int(ExitCode.USAGE)
     snapshots = Snapshotter("update") if config.update else None
@@ -384,6 +401,7 @@ def _record(config: RunConfig) -> int:
             print(f"  {problem}", file=sys.stderr)
         return int(ExitCode.USAGE)
     paths = plan.write()
+    _export_references(plan.references)
     cases, errors = load_fixtures(paths)
     if errors:
         plan.remove()
@@ -398,6 +416,18 @@ def _record(config: RunConfig) -> int:
             path.unlink(missing_ok=True)  # no response to record (the request failed or never ran)
     print(f"recorded {len(written)} fixture(s) in {config.out_dir}", file=sys.stderr)
     return code
+
+
+def _export_references(references: Mapping[str, str]) -> None:
+    """The recorded fixtures name their credentials by variable: this run gets the values, the user is told."""
+    if not references:
+        return
+    os.environ.update(references)
+    names = ", ".join(f"${{{name}}}" for name in references)
+    print(
+        f"credentials in request headers were written as {names}: export them before `scorecheck run`",
+        file=sys.stderr,
+    )
 
 
 @contextlib.contextmanager

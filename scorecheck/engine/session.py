@@ -19,8 +19,9 @@ from ..config import RunConfig
 from ..model import Case, Event, RequestSpec, RunFinished, RunOutcome, ServerFailed, ServerStarted
 from ..phases.properties import property_phase
 from ..phases.replay import replay_phase
-from ..serverproc.client import Client, RequestError, redact_url
+from ..serverproc.client import Client, RequestError, redact_url, server_name
 from ..serverproc.process import ServerProcess, ServerStartError
+from ..serverproc.secrets import Redactor
 from ..serverproc.startup import startup_headline
 from .context import Halt, Observer, Phase, RunContext
 from .events import run_started
@@ -31,7 +32,7 @@ ExitCodes = Callable[[RunOutcome], int]
 DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase)
 
 
-def _server(config: RunConfig) -> ContextManager[Optional[ServerProcess]]:
+def _server(config: RunConfig, redactor: Redactor) -> ContextManager[Optional[ServerProcess]]:
     if config.target is not None or config.entry_script is None:
         return contextlib.nullcontext()
     return ServerProcess(
@@ -40,6 +41,7 @@ def _server(config: RunConfig) -> ContextManager[Optional[ServerProcess]]:
         env=dict(config.env),
         extra_args=config.server_args,
         command=config.server_command or None,
+        redactor=redactor,
     )
 
 
@@ -54,7 +56,7 @@ def _wait_target(client: Client, deadline: float) -> str:
                 raise ServerStartError(f"the target did not answer: {err.message}", "", None) from err
             time.sleep(0.25)
             continue
-        return {k.lower(): v for k, v in obs.headers}.get("x-ms-server-version", "")
+        return server_name(obs)
 
 
 def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -> ServerFailed:
@@ -67,10 +69,15 @@ def _session(
 ) -> Generator[Event, None, None]:
     """Start-up, then the phases, inside the server's lifetime: leaving this generator stops the server."""
     started = time.monotonic()
-    with _server(config) as server:
+    redactor = Redactor(config.headers)  # one for the server's log and the client's observations
+    with _server(config, redactor) as server:
         base_url = server.base_url if server is not None else str(config.target)
         with Client(
-            base_url, timeout_s=config.request_timeout, headers=config.headers, logs=server
+            base_url,
+            timeout_s=config.request_timeout,
+            headers=config.headers,
+            logs=server,
+            redactor=redactor,
         ) as client:
             deadline = started + config.startup_timeout
             try:

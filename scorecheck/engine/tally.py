@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator, Optional, Sequence, Set
 
 from ..config import RunConfig
-from ..model import Case, CaseFinished, Event, RunOutcome, RunStarted, ServerDied, ServerFailed
+from ..model import Case, CaseFinished, Event, RunOutcome, RunStarted, ServerDied, ServerFailed, plural
 from .context import Halt
 from .events import run_started
 
@@ -44,7 +44,7 @@ class Tally:
             yield run_started(self.config, self.cases, self.config.target or "", "")
         halt = Halt("skipped", "", f"not run: {reason}")
         yield from (halt.case(case.name) for case in self.cases if case.name not in self.done)
-        progress = f"{finished} of {len(self.cases)} cases had finished"
+        progress = f"{finished} of {plural(len(self.cases), 'case')} had finished"
         details = f"{reason}; {progress}; the server was stopped.\n{details}".rstrip("\n")
         yield CaseFinished(
             "replay", "harness", name, "error", 0.0, message=reason, kind=kind, details=details

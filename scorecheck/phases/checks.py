@@ -181,14 +181,26 @@ def labelled_json(obs: Observation) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
+def error_message(body: bytes) -> str:
+    """The message of an error body: AzureML's `{"message": ...}`, the unified envelope's
+    `{"result": false, "data": {"message": ..., "error_type": ...}}`, else the start of the body."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return snippet(body, 80)
+    if not isinstance(doc, dict):
+        return snippet(body, 80)
+    data = doc.get("data")
+    if "message" not in doc and isinstance(data, dict) and "message" in data:
+        kind = data.get("error_type")
+        return f"{kind}: {data['message']}" if kind else str(data["message"])
+    return str(doc.get("message", "")) or snippet(body, 80)
+
+
 def _error_text(obs: Observation, lines: Sequence[str]) -> str:
     """The server's error message and, when the log has one, the script's exception."""
-    try:
-        message = str(json.loads(obs.body).get("message", ""))
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        message = obs.body[:80].decode("utf-8", errors="replace")
     raised = root_cause(last_traceback(lines))
-    return "; ".join(part for part in (message, raised) if part)
+    return "; ".join(part for part in (error_message(obs.body), raised) if part)
 
 
 def root_cause(traceback_lines: Sequence[str]) -> str:

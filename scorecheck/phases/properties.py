@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
-from ..config import property_seed
+from ..config import failures_dir, property_seed
 from ..engine.context import RunContext, server_died
 from ..fixtures.failures import save_failure
 from ..model import WARNING_KIND, Case, CaseFinished, Event, Outcome, RequestSpec, Suite
@@ -36,8 +36,18 @@ from .checks import (
     select_checks,
     snippet,
 )
+from .rerun import property_command
 from .schemas import infer_schema, output_schema_from_swagger
-from .search import Finding, Search, SearchResult, SearchSettings, Sender, sent_counts, warning_lines
+from .search import (
+    Finding,
+    Search,
+    SearchResult,
+    SearchSettings,
+    Sender,
+    private_storage,
+    sent_counts,
+    warning_lines,
+)
 from .strategies import (
     input_schema_from_swagger,
     malformed_requests,
@@ -172,7 +182,12 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
         return
     client = ctx.client
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
-    with Client(client.base_url, timeout_s=client.timeout_s, headers=client.headers) as fast:
+    with (
+        private_storage(),
+        Client(
+            client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
+        ) as fast,
+    ):
         sender = Sender(fast, ctx.server)
         plan = make_plan(ctx, sender)
         settings = SearchSettings(
@@ -292,19 +307,19 @@ class _Reporter:
         message = f"{failure.message}; payload {_payload(ex.request, 60)}"
         if not evidence.reproduced:
             message = f"flaky, not reproduced on re-check: {message}"
-        details = self._details(evidence, finding, saved)
+        details = self._details(check.name, evidence, finding, saved)
         log = "\n".join(ex.log_lines)
         return self._finished(check, "failed", message=message, kind=failure.kind, details=details, log=log)
 
     def _save(self, check: Check, evidence: _Evidence) -> Optional[Path]:
-        folder = self.ctx.config.save_failures
-        if not folder:
+        folder = failures_dir(self.ctx.config)
+        if folder is None:
             return None
         failure = evidence.failure
         description = f"Found by the property phase (check {check.name}, seed {self.seed}): {failure.message}"
         try:
             return save_failure(
-                Path(folder),
+                folder,
                 check=check.name,
                 ex=evidence.exchange,
                 failure=failure,
@@ -314,9 +329,8 @@ class _Reporter:
         except OSError:
             return None  # an unwritable folder must not hide the failure itself
 
-    def _details(self, evidence: _Evidence, finding: Finding, saved: Optional[Path]) -> str:
+    def _details(self, check: str, evidence: _Evidence, finding: Finding, saved: Optional[Path]) -> str:
         ex, obs = evidence.exchange, evidence.exchange.observation
-        script = self.ctx.config.entry_script or ""
         recheck = (
             "reproduced"
             if evidence.reproduced
@@ -337,9 +351,8 @@ class _Reporter:
             f"seed:      {self.seed} (the same seed searches the same examples: --seed {self.seed})",
         ]
         if saved is not None:
-            lines.append(
-                f"saved as:  {saved.as_posix()} (replay: scorecheck run {script} {saved.as_posix()})"
-            )
+            lines.append(f"saved as:  {saved.as_posix()}")
+        lines.append(f"replay:    {property_command(self.ctx.config, check, self.seed, saved)}")
         lines += ["", *self.plan.sources, "", f"server log{_request_id(ex)}:"]
         lines += [f"  {line}" for line in ex.log_lines] or ["  (no lines)"]
         return "\n".join(lines)
@@ -370,6 +383,7 @@ class _Reporter:
             f"seed:      {self.seed}",
         ]
         lines += [f"saved as:  {saved.as_posix()}"] if saved is not None else []
+        lines.append(f"replay:    {property_command(self.ctx.config, check.name, self.seed, saved)}")
         details = "\n".join(lines)
         message += f"; payload {_payload(ex.request, 60)}"
         return self._finished(check, "failed", message=message, kind="ServerDied", details=details)

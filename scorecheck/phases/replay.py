@@ -7,16 +7,17 @@ verdict into a `CaseFinished`; the plugin turns it into a passing or failing tes
 
 from __future__ import annotations
 
-import shlex
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional, Protocol
+from typing import Iterable, Iterator, Optional, Protocol, Sequence
 
 from ..compare import compare, first_kind, format_mismatches, summary_line
-from ..config import RunConfig
+from ..config import response_ignore
 from ..engine.context import Halt, Observer, RunContext, server_died
 from ..model import Case, CaseFinished, Event, Outcome, Suite
-from ..serverproc.client import Client, RequestError, redact_url
+from ..serverproc.client import Client, RequestError
+from ..volatile import DEFAULT_IGNORE
+from .rerun import replay_command
 
 
 class ExitWatch(Protocol):
@@ -45,6 +46,7 @@ def judge_case(
     replay: str,
     server: Optional[ExitWatch] = None,
     observer: Optional[Observer] = None,
+    ignore: Sequence[str] = DEFAULT_IGNORE,
 ) -> CaseVerdict:
     """Send the case's request and compare; `replay` is the face's command that runs just this case again."""
     started = time.monotonic()
@@ -52,7 +54,7 @@ def judge_case(
         obs = client.send(case.request)
     except RequestError as err:
         return _request_failed(case, err, time.monotonic() - started, replay, server)
-    mismatches = compare(case.expect, obs)
+    mismatches = compare(case.expect, obs, ignore)
     absorbed = observer(case, obs, mismatches) if observer is not None else False
     elapsed = time.monotonic() - started
     log = "\n".join(obs.log_lines)
@@ -108,22 +110,6 @@ def case_details(
     return "\n".join(lines + (logged or ["  (no lines)"]))
 
 
-def replay_command(config: RunConfig, case: Case) -> str:
-    """The command that runs just this case again."""
-    words = ["scorecheck", "run"]
-    words += [config.entry_script] if config.entry_script else []
-    # The root, not the file: default case names are relative to the root they were loaded from.
-    words += [case.root.as_posix()]
-    if config.model_dir:
-        words += ["--model-dir", config.model_dir]
-    if config.target:
-        words += ["--target", redact_url(config.target)]
-    # Quoted so that names with spaces or `-k` keywords (and/or/not) stay one literal substring.
-    keyword = f'"{case.name}"' if '"' not in case.name else f"'{case.name}'"
-    words += ["-k", keyword]
-    return " ".join(shlex.quote(word) for word in words)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # The phase
 
@@ -149,7 +135,14 @@ def _replay_case(ctx: RunContext, case: Case) -> Iterator[Event]:
         yield ctx.halted.case(case.name)
         return
     replay = replay_command(ctx.config, case)
-    verdict = judge_case(ctx.client, case, replay=replay, server=ctx.server, observer=ctx.observer)
+    verdict = judge_case(
+        ctx.client,
+        case,
+        replay=replay,
+        server=ctx.server,
+        observer=ctx.observer,
+        ignore=response_ignore(ctx.config),
+    )
     yield CaseFinished(
         SUITE,
         GROUP,

@@ -15,14 +15,17 @@ Past a budget, examples return at once, so hypothesis winds down in moments with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Type
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Type
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.reporting import with_reporter
 from hypothesis.strategies import SearchStrategy
@@ -49,6 +52,19 @@ KEPT_CANDIDATES = 5
 # A hypothesis run per kind of request: (kind, its share of --max-examples and of the time left). Malformed
 # requests get a quarter: they come in few families, and the script's own logic is where most bugs are.
 RUNS = ((MALFORMED, 0.25), (VALID, 1.0))
+
+
+@contextlib.contextmanager
+def private_storage() -> Iterator[None]:
+    """Hypothesis' caches (its unicode tables, the constants it collects) in a temporary folder, so that the
+    gate leaves no `.hypothesis/` in the user's directory; the example database is only kept where
+    --hypothesis-database says."""
+    with tempfile.TemporaryDirectory(prefix="scorecheck-hypothesis-") as home:
+        set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            set_hypothesis_home_dir(None)
 
 
 class ServerGone(BaseException):

@@ -17,7 +17,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
-from hypothesis_jsonschema import from_schema
 
 from ..model import Case, RequestSpec
 from .schemas import generation_schema, input_schema_from_swagger, validator
@@ -93,6 +92,10 @@ def schema_values(schema: Mapping[str, Any]) -> SearchStrategy[Any]:
     Hypothesis releases no longer have. inference-schema's objects are plain (properties, required, closed),
     so fixed dictionaries express them exactly; anything more exotic is filtered against the schema.
     """
+    # Imported here: importing it writes hypothesis' unicode cache, which must go to the search's private
+    # storage (search.private_storage), not a `.hypothesis/` folder in the user's directory.
+    from hypothesis_jsonschema import from_schema
+
     if not _mentions_object(schema):
         return from_schema(dict(schema))
     if schema.get("type") == "array" and isinstance(schema.get("items"), Mapping):
@@ -150,10 +153,23 @@ def succeeding_cases(cases: Sequence[Case], path: str = "/score") -> List[Case]:
     ]
 
 
+def json_body(request: RequestSpec) -> Optional[Any]:
+    """The parsed JSON body of a fixture request (`json:`, or JSON text recorded as `body:`), else None."""
+    if request.body is None or request.body_source not in ("json", "body"):
+        return None
+    media = next((v for k, v in request.headers if k.lower() == "content-type"), "")
+    if request.body_source == "body" and media.split(";", 1)[0].strip().lower() != "application/json":
+        return None
+    try:
+        return json.loads(request.body)
+    except ValueError:
+        return None
+
+
 def fixture_bodies(cases: Sequence[Case], path: str = "/score") -> List[Any]:
     """The JSON bodies of the fixtures that POST to `path` and expect a 2xx answer."""
-    requests = [case.request for case in succeeding_cases(cases, path)]
-    return [json.loads(r.body) for r in requests if r.body is not None and r.body_source == "json"]
+    bodies = [json_body(case.request) for case in succeeding_cases(cases, path)]
+    return [body for body in bodies if body is not None]
 
 
 def fixture_raw_requests(
@@ -161,7 +177,8 @@ def fixture_raw_requests(
 ) -> Optional[SearchStrategy[RequestSpec]]:
     """New bodies for the fixtures' non-JSON requests (a `@rawhttp` script's images, CSV, bytes), same headers."""
     requests = [case.request for case in succeeding_cases(cases, path)]
-    templates = [r for r in requests if r.body_source in ("body", "body_base64", "body_file")]
+    raw = ("body", "body_base64", "body_file")
+    templates = [r for r in requests if r.body_source in raw and json_body(r) is None]
     if not templates:
         return None
     options = []

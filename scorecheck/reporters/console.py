@@ -19,6 +19,7 @@ from ..model import (
     ServerDied,
     ServerFailed,
     ServerStarted,
+    plural,
 )
 from ..serverproc.logs import last_traceback
 
@@ -84,7 +85,7 @@ class ConsoleReporter:
             return
         script = event.entry_script or "(no script)"
         self._line(self._paint(f"scorecheck: {script} against {event.base_url}", "bold"))
-        self._line(f"{self._planned} cases planned; server {event.server_version}")
+        self._line(f"{plural(self._planned, 'case')} planned; server {event.server_version}")
         if event.seed is not None:
             self._line(f"property phase after the replay: seed {event.seed} (change it with --seed)")
 

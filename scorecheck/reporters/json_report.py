@@ -19,7 +19,7 @@ class JsonReporter:
     def handle(self, event: Event) -> None:
         cases: List[Dict[str, Any]] = self._doc["cases"]
         if isinstance(event, RunStarted):
-            self._doc["run"] = asdict(event)
+            self._doc["run"] = {**asdict(event), "properties": dict(event.properties)}
         elif isinstance(event, (ServerStarted, ServerFailed)):
             self._doc["server"] = {
                 "status": "started" if isinstance(event, ServerStarted) else "failed",

@@ -23,7 +23,16 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from .. import __version__
 from ..compare import one_line as _fold
-from ..model import CaseFinished, Event, RunFinished, RunStarted, ServerDied, ServerFailed, ServerStarted
+from ..model import (
+    CaseFinished,
+    Event,
+    RunFinished,
+    RunStarted,
+    ServerDied,
+    ServerFailed,
+    ServerStarted,
+    plural,
+)
 
 MESSAGE_LIMIT = 200
 OUTPUT_LIMIT = 64 * 1024
@@ -258,7 +267,9 @@ class JUnitReporter:
     def _harness_error(self, reason: Optional[str]) -> _Record:
         planned = len(self._started.planned) if self._started else 0
         message = "run interrupted: the harness stopped before the run finished"
-        details = f"{message}\n{len(self._records)} results recorded, {planned} cases planned"
+        details = (
+            f"{message}\n{plural(len(self._records), 'result')} recorded, {plural(planned, 'case')} planned"
+        )
         if reason:
             details += f"\n\n{reason}"
         elapsed = time.monotonic() - self._mono0

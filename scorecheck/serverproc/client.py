@@ -20,33 +20,14 @@ import requests
 
 from ..model import Observation, RequestSpec
 from .logs import has_access_line
+from .secrets import REDACTED, Redactor, is_secret_header
 
 REQUEST_ID_HEADER = "x-request-id"
-REDACTED = "***"
-# Headers whose values are credentials; matched case-insensitively, plus any name containing a word below.
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "api-key",
-        "ocp-apim-subscription-key",
-        "x-functions-key",
-    }
-)
-_SECRET_WORDS = ("token", "secret", "password", "apikey", "api-key", "auth")
 _SECRET_QUERY = frozenset({"code", "key", "token", "sig", "signature", "access_token", "api-key", "apikey"})
 # Paths for which the server writes an access line (`POST /score 200 0.516ms 28`); others log none.
 _LOGGED_PATHS = ("/score", "/swagger.json")
 CURL_BODY_LIMIT = 64 * 1024
 QUIET_S = 0.02
-
-
-def is_secret_header(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in SECRET_HEADERS or any(word in lowered for word in _SECRET_WORDS)
 
 
 def redact_url(url: str) -> str:
@@ -87,6 +68,20 @@ class RequestError(Exception):
         self.elapsed_ms = elapsed_ms
         self.curl = curl
         self.log_lines = log_lines
+
+
+# The headers a server names itself in: azmlinfsrv (and the production server), then fastml.
+PRODUCT_HEADERS = ("x-ms-server-version", "x-fastml-server-version")
+
+
+def server_name(obs: Observation) -> str:
+    """The server that answered, as it names itself; the HTTP layer's `Server` header as a last resort."""
+    headers = {name.lower(): value for name, value in obs.headers}
+    product = next((headers[name] for name in PRODUCT_HEADERS if headers.get(name)), "")
+    if product:
+        return product
+    software = headers.get("server")
+    return f"unknown (Server: {software})" if software else "unknown (it sends no x-ms-server-version)"
 
 
 def new_request_id() -> str:
@@ -161,12 +156,15 @@ class Client:
         headers: Sequence[Tuple[str, str]] = (),
         logs: Optional[LogSource] = None,
         log_wait_s: float = 1.0,
+        redactor: Optional[Redactor] = None,
     ) -> None:
         self.base_url = base_url
         self.timeout_s = timeout_s
         self.headers = tuple(headers)
         self.logs = logs
         self.log_wait_s = log_wait_s
+        # What comes back may echo a credential sent: every observation is redacted before anyone sees it.
+        self.redactor = redactor or Redactor(self.headers)
         self._session = requests.Session()
 
     def curl(self, spec: RequestSpec) -> str:
@@ -175,6 +173,7 @@ class Client:
     def send(self, spec: RequestSpec) -> Observation:
         """Send `spec`; return what came back. Raises RequestError when no response arrived."""
         request_id = new_request_id()
+        self.redactor.learn(spec.headers)
         if self.logs is not None:
             self.logs.begin_request(request_id)
         started = time.perf_counter()
@@ -193,10 +192,11 @@ class Client:
                 log_lines=lines,
             ) from exc
         elapsed = (time.perf_counter() - started) * 1000
+        redact = self.redactor
         return Observation(
             status=response.status_code,
-            headers=tuple((str(k), str(v)) for k, v in response.raw.headers.items()),
-            body=body,
+            headers=tuple((str(k), redact.text(str(v))) for k, v in response.raw.headers.items()),
+            body=redact.data(body) if redact.active else body,
             elapsed_ms=elapsed,
             request_id=request_id,
             log_lines=self._gather(request_id, (spec.method, spec.path, response.status_code)),
@@ -239,7 +239,7 @@ class Client:
             # own access line) follow within a millisecond or two.
             done = access is not None and logged and has_access_line(lines, *access)
             if (done and now - quiet_since >= QUIET_S) or now >= deadline:
-                return lines
+                return tuple(self.redactor.text(line) for line in lines)
             time.sleep(0.005)
 
     def close(self) -> None:

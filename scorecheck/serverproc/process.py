@@ -18,9 +18,11 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Dict, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import IO, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 import requests
+
+from .secrets import Redactor
 
 READY_PATH = "/"
 ABORT_GRACE_S = 0.5
@@ -57,13 +59,16 @@ def default_command() -> Tuple[str, ...]:
 class _LogBuffer:
     """Lines from stdout and stderr in arrival order, with per-request windows marked by request id."""
 
-    def __init__(self) -> None:
+    def __init__(self, redact: Optional[Callable[[str], str]] = None) -> None:
+        self._redact = redact
         self._lock = threading.Lock()
         self._lines: List[str] = []
         self._marks: Dict[str, int] = {}
         self._mark_order: List[int] = []
 
     def append(self, line: str) -> None:
+        if self._redact is not None:
+            line = self._redact(line)
         with self._lock:
             self._lines.append(line)
 
@@ -114,6 +119,7 @@ class ServerProcess:
         port: Optional[int] = None,
         command: Optional[Sequence[str]] = None,
         stop_grace_s: float = 5.0,
+        redactor: Optional[Redactor] = None,
     ) -> None:
         self.entry_script = entry_script
         self.model_dir = model_dir
@@ -123,7 +129,8 @@ class ServerProcess:
         self.port = port or free_port(host)
         self.command = tuple(command) if command else default_command()
         self.stop_grace_s = stop_grace_s
-        self._buffer = _LogBuffer()
+        # A script may log a credential it was sent: the lines are kept redacted.
+        self._buffer = _LogBuffer(redactor.text if redactor is not None else None)
         self._proc: Optional[subprocess.Popen[bytes]] = None
         self._pumps: List[threading.Thread] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from importlib import metadata
 from typing import Any, Optional
 
 import flask
@@ -15,6 +16,9 @@ from ..unified.routes import failure_response, unified_blueprint
 from ..unified.services import ServiceSet
 
 REQUEST_ID_HEADER = "X-Request-Id"
+# Additive: names the server that answered, as azmlinfsrv's x-ms-server-version does (a client such as
+# scorecheck then reports "fastml/<version>", not a guess).
+PRODUCT_HEADER = "x-fastml-server-version"
 REQUEST_ID_LIMIT = 100
 
 
@@ -39,6 +43,13 @@ def create_fastml_app(services: ServiceSet) -> flask.Flask:
     return app
 
 
+def _product() -> str:
+    try:
+        return f"fastml/{metadata.version('scorecheck')}"
+    except metadata.PackageNotFoundError:
+        return "fastml"
+
+
 def _request_id() -> str:
     request_id = flask.g.get("request_id")
     return request_id if isinstance(request_id, str) else str(uuid.uuid4())
@@ -50,9 +61,12 @@ def _add_hooks(app: flask.Flask, services: ServiceSet) -> None:
         flask.g.started = time.perf_counter()
         flask.g.request_id = resolve_request_id(flask.request.headers.get(REQUEST_ID_HEADER))
 
+    product = _product()
+
     @app.after_request
     def finish(response: flask.Response) -> flask.Response:
         response.headers[REQUEST_ID_HEADER] = _request_id()
+        response.headers[PRODUCT_HEADER] = product
         return response
 
     @app.errorhandler(HTTPException)

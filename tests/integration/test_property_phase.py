@@ -136,7 +136,7 @@ def test_a_buggy_script_is_caught_with_a_shrunk_payload_and_a_saved_fixture(
     assert "seed:      42" in case.text
     assert report.properties[PROPERTY_SUITE]["seed"] == "42"
     assert re.search(rf"^FAILED\s+{check}\s", output, re.MULTILINE), output  # the console names it too
-    saved = sorted((tmp_path / ".scorecheck" / "failures").glob("*.json"))
+    saved = sorted((tmp_path / ".scorecheck" / "failures" / script).glob("*.json"))  # a folder per script
     assert [path.name.split("-")[0] for path in saved] == [check]
     assert json.loads(saved[0].read_text())["request"]["json"] == json.loads(payload)
     _replays_as_a_failure(script, saved[0], tmp_path)

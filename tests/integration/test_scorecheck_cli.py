@@ -215,15 +215,19 @@ def test_record_then_update_round_trip(tmp_path: Path) -> None:
     files = sorted(p.name for p in (tmp_path / "cases").iterdir())
     assert files == ["health.yaml", "more-1.yaml", "one.yaml"]
     assert "nope" not in "".join(p.read_text() for p in (tmp_path / "cases").iterdir())
+    assert "${SCORECHECK_AUTHORIZATION}" in record.stderr
+    credential = {"SCORECHECK_AUTHORIZATION": "Bearer nope"}  # what the user exports, as told
     one = tmp_path / "cases" / "one.yaml"
     recorded = yaml.safe_load(one.read_text())
     assert recorded["expect"]["json"] == {"echo": {"tag": "one", "value": 1.5}}
     recorded["expect"]["json"]["echo"]["value"] = 2.5  # the script "changed": the snapshot is now stale
     recorded["expect"]["tolerance"] = {"abs": 0.01}
     one.write_text(yaml.safe_dump(recorded))
-    stale = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path)
+    stale = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path, env=credential)
     assert stale.returncode == 1, stale.stdout + stale.stderr
-    update = scorecheck(["run", "--no-properties", str(ECHO), "cases", "--update"], cwd=tmp_path)
+    update = scorecheck(
+        ["run", "--no-properties", str(ECHO), "cases", "--update"], cwd=tmp_path, env=credential
+    )
     assert update.returncode == 0, update.stdout + update.stderr
     assert "updated 1 expectation(s) in 1 file(s)" in update.stderr
     _report(tmp_path / "TEST-scorecheck.xml")
@@ -231,7 +235,7 @@ def test_record_then_update_round_trip(tmp_path: Path) -> None:
     assert updated["name"] == "one"
     assert updated["expect"]["tolerance"] == {"abs": 0.01}
     assert updated["expect"]["json"] == {"echo": {"tag": "one", "value": 1.5}}
-    rerun = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path)
+    rerun = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path, env=credential)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
 
 

@@ -32,7 +32,7 @@ SCRIPTS = HERE.parent / "scripts"
 ECHO = SCRIPTS / "plugin_echo.py"
 INIT_FAILS = SCRIPTS / "plugin_init_fails.py"
 SCHEMA = SCRIPTS / "plugin_schema.py"
-RUN_TIMEOUT = 120.0
+RUN_TIMEOUT = 600.0  # a deadline for a whole inner pytest session on a loaded machine, not a speed goal
 # `--score-entry=PATH` (one word): pytest would take a separate path word as a hint for its rootdir.
 ENTRY = f"--score-entry={ECHO}"
 QUIET = ("-p", "no:cacheprovider")

@@ -29,7 +29,7 @@ from scorecheck.model import (
     ServerFailed,
     ServerStarted,
 )
-from scorecheck.phases.replay import replay_command
+from scorecheck.phases.rerun import replay_command
 from scorecheck.serverproc.process import ServerProcess, group_alive
 from tests.scorecheck.sc_support import ECHO, INIT_FAILS, write
 
@@ -263,4 +263,4 @@ def test_replay_command_quotes_the_name(tmp_path: Path) -> None:
     config = RunConfig(properties=False, entry_script="score.py", fixtures=("cases",), model_dir="model")
     command = replay_command(config, case)
     assert command.startswith("scorecheck run score.py ")
-    assert command.endswith("--model-dir model -k '\"two rows and more\"'")
+    assert command.endswith("--model-dir model --no-properties -k '\"two rows and more\"'")

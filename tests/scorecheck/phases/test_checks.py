@@ -255,3 +255,13 @@ def test_server_warnings_report_production_pitfalls() -> None:
     )
     assert [name for name, _ in pitfalls([shadow])] == ["shadowed module"]
     assert CHECKS["server_warnings"].needs(CheckContext(has_logs=False)) is not None
+
+
+def test_error_messages_are_read_from_azureml_bodies_and_the_unified_envelope() -> None:
+    from scorecheck.phases.checks import error_message
+
+    assert error_message(b'{"message": "A value is not provided"}') == "A value is not provided"
+    unified = b'{"result": false, "data": {"message": "model exploded", "error_type": "InferError"}}'
+    assert error_message(unified) == "InferError: model exploded"
+    assert error_message(b'{"status": false, "data": {"message": "no such endpoint"}}') == "no such endpoint"
+    assert error_message(b"<html>Internal Server Error</html>") == "<html>Internal Server Error</html>"
