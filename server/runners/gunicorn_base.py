@@ -1,13 +1,18 @@
 """What azmlinfsrv and `fastml server` share of gunicorn: the application that serves what a loader returns in
-each worker, and the logger class that keeps gunicorn on our logging configuration."""
+each worker, the arbiter that stops gracefully on the first Ctrl-C, and the logger class that keeps gunicorn on our
+logging configuration."""
 
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 from typing import Any, Callable, Dict
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
+from gunicorn.workers.base import Worker
 
 from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID, access_line, log_fast
 
@@ -36,6 +41,47 @@ class ServerLogger(Logger):  # type: ignore[misc]
         log_fast(self.access_log, line, extra)
 
 
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
+
+
+class GracefulStop(Worker):  # type: ignore[misc]
+    """Mixed into our worker classes: the first SIGINT stops the worker as gracefully as SIGTERM (a Ctrl-C in a
+    terminal reaches the workers too, not only the master), a second one at once, as gunicorn's SIGINT always does.
+    """
+
+    _sigints = 0
+
+    def init_signals(self) -> None:
+        super().init_signals()
+        signal.signal(signal.SIGINT, self.handle_int)
+        # The stop signals were blocked across the fork (GracefulArbiter.spawn_worker); the handlers are in place.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    def handle_int(self, sig: int, frame: Any) -> None:
+        self._sigints += 1
+        if self._sigints > 1:
+            self.handle_quit(sig, frame)
+        self.handle_exit(sig, frame)
+
+
+class GracefulArbiter(Arbiter):  # type: ignore[misc]
+    def handle_int(self) -> None:
+        # gunicorn stops at once on SIGINT; the first Ctrl-C is as graceful as SIGTERM here, as in uvicorn. A
+        # second one, arriving while the workers finish, makes gunicorn's stop() quit them at once.
+        self.handle_term()
+
+    def spawn_worker(self) -> Any:
+        # A stop signal that reaches a new worker before gunicorn has installed the worker's own handlers
+        # lands in the master's handlers the child inherited and is lost; the master then waits the whole
+        # graceful timeout before killing it. Blocked across the fork, the signal stays pending in the child
+        # until the worker unblocks it, after those handlers are in place. (The parent unblocks here.)
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            return super().spawn_worker()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 class LoadingApplication(BaseApplication):  # type: ignore[misc]
     """gunicorn with these options, serving what `load` returns in each worker (also `fastml server`)."""
 
@@ -51,3 +97,14 @@ class LoadingApplication(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         return self._load()
+
+    def run(self) -> None:
+        try:
+            GracefulArbiter(self).run()
+        except RuntimeError as exc:  # what gunicorn's own run() turns into exit 1
+            sys.stderr.write(self.failure_text(exc))
+            sys.stderr.flush()
+            sys.exit(1)
+
+    def failure_text(self, exc: RuntimeError) -> str:
+        return f"\nError: {exc}\n\n"  # gunicorn's own wording
