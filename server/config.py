@@ -20,6 +20,10 @@ DEFAULT_HEALTH_PORT = 5000
 # (ours) Seconds a connection may take to deliver its request head before it is closed (runners/head_gate.py).
 HEADER_TIMEOUT_VARIABLE = "AZMLINFSRV_HEADER_TIMEOUT"
 DEFAULT_HEADER_TIMEOUT_S = 10.0
+# Stopping (every runner): seconds in-flight and backlog requests have to finish, and how much longer a connection
+# that has not completed its request head gets.
+GRACEFUL_TIMEOUT_S = 30
+STOP_LINGER_S = 2.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The HTTP server (--server) and the protocol exported as TRANSPORT_PROTOCOL (upstream's --rest flag).
 ServerKind = Literal["gunicorn", "waitress"]

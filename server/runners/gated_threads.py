@@ -17,11 +17,10 @@ from typing import Any, Optional
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from ..config import DEFAULT_HEADER_TIMEOUT_S
+from ..config import DEFAULT_HEADER_TIMEOUT_S, STOP_LINGER_S
 from .gunicorn_base import GracefulStop
 from .head_gate import GONE, READY, HeadGate, head_state
 from .loaded import LoadedWorker
-from .sync_threads import STOP_LINGER_S
 
 _RETRY_ERRNOS = (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK)
 

@@ -43,7 +43,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 from gunicorn.workers.sync import SyncWorker
 
-from ..config import DEFAULT_HEADER_TIMEOUT_S
+from ..config import DEFAULT_HEADER_TIMEOUT_S, STOP_LINGER_S
 from .gunicorn_base import GracefulStop
 from .head_gate import GONE, READY, HeadGate, head_state
 from .loaded import LoadedWorker
@@ -53,8 +53,6 @@ IDLE_POLL_S = 1.0
 BUSY_GRACE_S = 0.05
 # At most this often, and at least 10 times per worker timeout.
 HEARTBEAT_S = 1.0
-# At shutdown, a parked connection gets this much more time to complete its request head.
-STOP_LINGER_S = 2.0
 _RETRY_ERRNOS = (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK)
 
 Accepted = Tuple[Any, Any, Any]  # listener, client socket, peer address
