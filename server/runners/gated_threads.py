@@ -17,24 +17,15 @@ from typing import Any, Optional
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from ..config import DEFAULT_HEADER_TIMEOUT_S, STOP_LINGER_S
-from .gunicorn_base import GracefulStop
+from ..config import STOP_LINGER_S
+from .gunicorn_base import OurWorker
 from .head_gate import GONE, READY, HeadGate, head_state
-from .loaded import LoadedWorker
 
 _RETRY_ERRNOS = (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK)
 
 
-class GatedThreadWorker(GracefulStop, ThreadWorker):  # type: ignore[misc]
-    _header_timeout_s = DEFAULT_HEADER_TIMEOUT_S
+class GatedThreadWorker(OurWorker, ThreadWorker):  # type: ignore[misc]
     _gate: Optional[HeadGate[Any]] = None
-
-    def load_wsgi(self) -> None:
-        super().load_wsgi()
-        loaded: object = getattr(self, "wsgi", None)
-        if isinstance(loaded, LoadedWorker):
-            self.wsgi = loaded.app
-            self._header_timeout_s = loaded.header_timeout_s
 
     def run(self) -> None:
         if HeadGate.available() and not self.cfg.is_ssl:

@@ -7,14 +7,16 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 from gunicorn.workers.base import Worker
 
+from ..config import DEFAULT_HEADER_TIMEOUT_S
 from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID, access_line, log_fast
+from .loaded import LoadedWorker
 
 
 class ServerLogger(Logger):  # type: ignore[misc]
@@ -44,12 +46,24 @@ class ServerLogger(Logger):  # type: ignore[misc]
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
 
 
-class GracefulStop(Worker):  # type: ignore[misc]
-    """Mixed into our worker classes: the first SIGINT stops the worker as gracefully as SIGTERM (a Ctrl-C in a
+class OurWorker(Worker):  # type: ignore[misc]
+    """Mixed into our worker classes. The first SIGINT stops the worker as gracefully as SIGTERM (a Ctrl-C in a
     terminal reaches the workers too, not only the master), a second one at once, as gunicorn's SIGINT always does.
+    What the loader returns may be a LoadedWorker: its app serves, its settings and probe go to the worker.
     """
 
     _sigints = 0
+    # How long the current run() call has been busy; None until loaded, and for apps that are not a LoadedWorker.
+    _busy_for: Optional[Callable[[], Optional[float]]] = None
+    _header_timeout_s = DEFAULT_HEADER_TIMEOUT_S
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        loaded: object = getattr(self, "wsgi", None)
+        if isinstance(loaded, LoadedWorker):
+            self.wsgi = loaded.app
+            self._busy_for = loaded.busy_for
+            self._header_timeout_s = loaded.header_timeout_s
 
     def init_signals(self) -> None:
         super().init_signals()

@@ -39,14 +39,13 @@ import queue
 import select
 import threading
 import time
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from gunicorn.workers.sync import SyncWorker
 
-from ..config import DEFAULT_HEADER_TIMEOUT_S, STOP_LINGER_S
-from .gunicorn_base import GracefulStop
+from ..config import STOP_LINGER_S
+from .gunicorn_base import OurWorker
 from .head_gate import GONE, READY, HeadGate, head_state
-from .loaded import LoadedWorker
 
 EXTRA_THREADS = 3
 IDLE_POLL_S = 1.0
@@ -81,23 +80,11 @@ class ReadyChannel:
         return self._items.get()
 
 
-class ThreadedSyncWorker(GracefulStop, SyncWorker):  # type: ignore[misc]
+class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
     _aborted = False
     _busy_since = 0.0
     _beat_at = float("-inf")
-    # How long the current run() call has been busy; None until loaded, and for apps that are not a LoadedWorker.
-    _busy_for: Optional[Callable[[], Optional[float]]] = None
-    _header_timeout_s = DEFAULT_HEADER_TIMEOUT_S
     _gate: Optional[HeadGate[Accepted]] = None
-
-    def load_wsgi(self) -> None:
-        """gunicorn's loading, then the LoadedWorker unpacked: its app serves, its probe feeds the heartbeat."""
-        super().load_wsgi()
-        loaded: object = getattr(self, "wsgi", None)
-        if isinstance(loaded, LoadedWorker):
-            self.wsgi = loaded.app
-            self._busy_for = loaded.busy_for
-            self._header_timeout_s = loaded.header_timeout_s
 
     def run(self) -> None:
         self._main_busy = threading.Event()
