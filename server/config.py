@@ -17,6 +17,13 @@ DEFAULT_SCORING_TIMEOUT_MS = 3_600_000
 DEFAULT_WORKER_TIMEOUT_S = 300
 DEFAULT_PORT = 5001
 DEFAULT_HEALTH_PORT = 5000
+# (ours) Seconds a connection may take to deliver its request head before it is closed (runners/head_gate.py).
+HEADER_TIMEOUT_VARIABLE = "AZMLINFSRV_HEADER_TIMEOUT"
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+# Stopping (every runner): seconds in-flight and backlog requests have to finish, and how much longer a connection
+# that has not completed its request head gets.
+GRACEFUL_TIMEOUT_S = 30
+STOP_LINGER_S = 2.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The HTTP server (--server) and the protocol exported as TRANSPORT_PROTOCOL (upstream's --rest flag).
 ServerKind = Literal["gunicorn", "waitress"]
@@ -114,6 +121,7 @@ class ServerConfig:
     transport: Transport
     server_kind: ServerKind
     log_dir: Optional[str]
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
     # Lines to log at start-up, as (level, message), gathered while building so that nothing here prints.
     notices: Tuple[Tuple[str, str], ...] = field(default=())
 
@@ -303,6 +311,7 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
         transport="rest" if args.rest else "grpc",
         server_kind=args.server or _default_server(),
         log_dir=args.log_dir,
+        header_timeout_s=_header_timeout(env, src.errors),
         notices=tuple(notices + _debuggability_notices(env)),
     )
     if src.errors:
@@ -329,6 +338,32 @@ def entry_script_problem(config: ServerConfig) -> Optional[str]:
         f"script with --entry_script (relative to the current directory) or AZUREML_ENTRY_SCRIPT (relative to "
         f"AML_APP_ROOT, {config.app_root})."
     )
+
+
+def header_timeout_from_environment() -> float:
+    """The header timeout for `fastml server`, which has no ServerConfig; ConfigError when it is invalid."""
+    errors: List[str] = []
+    value = _header_timeout(_Env(os.environ), errors)
+    if errors:
+        raise ConfigError(errors)
+    return value
+
+
+def _header_timeout(env: _Env, errors: List[str]) -> float:
+    text = env.get(HEADER_TIMEOUT_VARIABLE)
+    if text is None or not text.strip():
+        return DEFAULT_HEADER_TIMEOUT_S
+    try:
+        seconds = float(text.strip())
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        errors.append(
+            f"{HEADER_TIMEOUT_VARIABLE}: '{text}' is not a number of seconds above 0; unset it for the default "
+            f"({DEFAULT_HEADER_TIMEOUT_S:g}) or give one, such as 30 (environment variable: {HEADER_TIMEOUT_VARIABLE})"
+        )
+        return DEFAULT_HEADER_TIMEOUT_S
+    return seconds
 
 
 def _default_server() -> ServerKind:

@@ -9,6 +9,7 @@ from importlib import metadata
 from typing import NoReturn, Optional, Sequence
 
 EXIT_LOG_DIR = 1
+EXIT_BAD_SETTING = 2
 DISTRIBUTION = "scorecheck"
 
 
@@ -19,11 +20,16 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
 def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     ns = build_parser().parse_args(argv)
     # Imported here so that `fastml --help` and usage errors answer without loading gunicorn and Flask.
+    from ..config import ConfigError, header_timeout_from_environment
     from ..log_format import install_log_escaping
     from .runner import FastmlOptions, configure_logging, serve
 
     install_log_escaping()
-
+    try:
+        header_timeout_s = header_timeout_from_environment()
+    except ConfigError as exc:
+        sys.stderr.write(f"fastml: {exc}\n")
+        return EXIT_BAD_SETTING
     service_path = os.path.abspath(ns.service_path)
     options = FastmlOptions(
         service_path=service_path,
@@ -33,6 +39,7 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
         workers=ns.workers,
         threads=ns.threads,
         timeout_s=ns.timeout,
+        header_timeout_s=header_timeout_s,
     )
     try:
         configure_logging(options)

@@ -1,8 +1,9 @@
 """`fastml server` as gunicorn: this process is the master; every worker loads the services, then serves.
 
-The gunicorn set-up is azmlinfsrv's (runners/gunicorn_base.py) with fastml's options: gthread workers with a
-few spare threads beyond `--threads`, so `/health` is answered while every inference slot is busy (the slots
-themselves are execution.InferencePool), and SIGINT stops as gracefully as SIGTERM.
+The gunicorn set-up is azmlinfsrv's (runners/gunicorn_base.py) with fastml's options: gthread workers behind the
+head gate (runners/gated_threads.py, so slow clients never hold a request thread) with a few spare threads beyond
+`--threads`, so `/health` is answered while every inference slot is busy (the slots themselves are
+execution.InferencePool), and the first SIGINT stops as gracefully as SIGTERM.
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ import logging
 import logging.config
 import math
 import os
-import signal
 import sys
 from dataclasses import dataclass
 from typing import Any, Dict
 
-import flask
-from gunicorn.arbiter import Arbiter
-
+from ..config import DEFAULT_HEADER_TIMEOUT_S
 from ..exitcodes import EXIT_BOOT_FAILURE, EXIT_OK
 from ..logs.files import LIFECYCLE_LOGGER, AppFormatter, ErrorFormatter, attach_log_files
 from ..runners.gunicorn_base import LoadingApplication, ServerLogger
+from ..runners.loaded import LoadedWorker
 from ..unified.services import ServiceLoadError
 from . import aliases
 from .app import create_fastml_app
@@ -33,7 +32,6 @@ SPARE_THREADS = 16
 # gunicorn kills a worker whose heartbeat stops for this long; a worker sends none while load_context() runs.
 HEARTBEAT_TIMEOUT_S = 600
 DEFAULT_GRACE_S = 30
-STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
 lifecycle = logging.getLogger(LIFECYCLE_LOGGER)
 
 
@@ -46,6 +44,7 @@ class FastmlOptions:
     workers: int
     threads: int
     timeout_s: float  # 0: no limit
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
 
     @property
     def log_dir(self) -> str:
@@ -97,7 +96,7 @@ def gunicorn_options(options: FastmlOptions) -> Dict[str, Any]:
     return {
         "bind": [f"{host}:{options.port}"],
         "workers": options.workers,
-        "worker_class": "gthread",
+        "worker_class": "azmlinfsrv.runners.gated_threads.GatedThreadWorker",
         "threads": options.threads + SPARE_THREADS,
         "timeout": HEARTBEAT_TIMEOUT_S,
         # In-flight requests may finish within --timeout after SIGTERM.
@@ -115,38 +114,16 @@ class FastmlLogger(ServerLogger):
     utc_access_times = True
 
 
-class _GracefulArbiter(Arbiter):  # type: ignore[misc]
-    def handle_int(self) -> None:
-        # gunicorn stops at once on SIGINT; the contract wants Ctrl-C to be as graceful as SIGTERM.
-        self.handle_term()
-
-    def spawn_worker(self) -> Any:
-        # A stop signal that reaches a new worker before gunicorn has installed the worker's own handlers
-        # lands in the master's handlers the child inherited and is lost; the master then waits the whole
-        # graceful timeout before killing it. Blocked across the fork, the signal stays pending in the child
-        # until load_worker unblocks it, after those handlers are in place. (The parent unblocks here.)
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
-            return super().spawn_worker()
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-
 class FastmlApplication(LoadingApplication):
     def __init__(self, options: FastmlOptions) -> None:
         super().__init__(gunicorn_options(options), lambda: load_worker(options))
 
-    def run(self) -> None:
-        try:
-            _GracefulArbiter(self).run()
-        except RuntimeError as exc:  # what gunicorn's own run() turns into exit 1
-            sys.stderr.write(f"fastml: {exc}\n")
-            sys.exit(1)
+    def failure_text(self, exc: RuntimeError) -> str:
+        return f"fastml: {exc}\n"
 
 
-def load_worker(options: FastmlOptions) -> flask.Flask:
+def load_worker(options: FastmlOptions) -> LoadedWorker:
     """Load every service in this worker before it serves; on failure log why and exit 3 (gunicorn halts)."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # see _GracefulArbiter.spawn_worker
     pool = InferencePool(options.threads, options.timeout_s)
     try:
         services = load_fastml_services(options.service_path, options.model_path, pool.call)
@@ -157,4 +134,5 @@ def load_worker(options: FastmlOptions) -> flask.Flask:
         # A worker exiting 3 makes gunicorn's arbiter stop the whole server with 3 instead of respawning it.
         sys.exit(EXIT_BOOT_FAILURE)
     lifecycle.info("Worker %d loaded services: %s", os.getpid(), ", ".join(services.names))
-    return create_fastml_app(services)
+    # No busy probe: gthread's heartbeat runs on its own thread, and HEARTBEAT_TIMEOUT_S only catches a hung load.
+    return LoadedWorker(create_fastml_app(services), lambda: None, options.header_timeout_s)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import sys
 from typing import Any, Dict
 
-from ..config import ServerConfig
+from ..config import GRACEFUL_TIMEOUT_S, ServerConfig
 from ..exitcodes import EXIT_BOOT_FAILURE, EXIT_OK
 from .boot import boot
 from .gunicorn_base import LoadingApplication, ServerLogger
 from .loaded import LoadedWorker
-
-GRACEFUL_TIMEOUT_S = 30
 
 
 class AzmlApplication(LoadingApplication):

@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Optional
 
+from ..config import DEFAULT_HEADER_TIMEOUT_S
+
 WSGIApp = Callable[[Dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 @dataclass(frozen=True)
 class LoadedWorker:
-    """One worker ready to serve: its WSGI app, and a probe for how long the current `run()` call has been busy
-    (seconds, or None when idle), which the gunicorn worker reads to stop its heartbeat when `run()` is stuck."""
+    """One worker ready to serve: its WSGI app, a probe for how long the current `run()` call has been busy
+    (seconds, or None when idle), which the gunicorn worker reads to stop its heartbeat when `run()` is stuck, and
+    how long a connection may take to deliver its request head."""
 
     app: WSGIApp
     busy_for: Callable[[], Optional[float]]
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S

@@ -1,14 +1,25 @@
-"""A gunicorn worker class: the sync worker, plus a few threads that take connections while it is busy.
+"""A gunicorn worker class: the sync worker, plus a few threads that take connections while it is busy, and a
+gate that keeps slow or idle clients off all of them.
 
 Why not gunicorn's `gthread`: it hands every request from a poller thread to a pool thread, and `run()` would
 then need a second hand-off to a scoring thread for its timeout; together that roughly halved throughput here.
-Why not the plain sync worker: it serves one connection at a time, so `GET /` would wait behind a long `run()`.
+Why not the plain sync worker: it serves one connection at a time, so `GET /` would wait behind a long `run()`,
+and a client that connects and sends nothing holds the worker until the worker timeout kills it.
 
 So the main thread serves exactly as gunicorn's sync worker does (one request per connection, `Connection:
 close`, as upstream) and calls `run()` inline under upstream's SIGALRM timeout (see script/scoring.py). The extra
-threads accept connections only once the main thread has been busy with one for a moment (50 ms, so that ordinary
+threads take connections only once the main thread has been busy with one for a moment (50 ms, so that ordinary
 back-to-back requests stay on the main thread): they answer `GET /` and `/swagger.json` at once,
 and queue `/score` behind the running call, which stays serial.
+
+No thread ever waits for a client's request head. A connection is served at once only when its whole head is
+already in the receive buffer (always the case for an ordinary client by the time it is accepted); any other is
+parked in the head gate (head_gate.py), which closes it after the header timeout or hands it back through the
+ready channel once the head has arrived, to whichever serving thread is free.
+
+Shutdown loses nothing: once the worker is told to stop, it accepts what is left in the listen backlog, closes its
+listeners, and serves every accepted connection (parked ones get a short linger to complete their head) within
+the graceful timeout.
 
 The heartbeat stops while one `run()` call has been busy longer than the worker timeout, so the arbiter kills and
 respawns a worker stuck in user code, as it kills upstream's sync worker.
@@ -21,15 +32,20 @@ are (PEP 446).
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
+import queue
 import select
 import threading
 import time
-from typing import Any, Callable, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from gunicorn.workers.sync import SyncWorker
 
-from .loaded import LoadedWorker
+from ..config import STOP_LINGER_S
+from .gunicorn_base import OurWorker
+from .head_gate import GONE, READY, HeadGate, head_state
 
 EXTRA_THREADS = 3
 IDLE_POLL_S = 1.0
@@ -38,41 +54,140 @@ BUSY_GRACE_S = 0.05
 HEARTBEAT_S = 1.0
 _RETRY_ERRNOS = (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK)
 
+Accepted = Tuple[Any, Any, Any]  # listener, client socket, peer address
 
-class ThreadedSyncWorker(SyncWorker):  # type: ignore[misc]
+
+class ReadyChannel:
+    """Connections whose head has arrived, for any serving thread: one byte in the pipe per queued connection, so
+    a thread that reads a byte is sure to find a connection, and the pipe can sit in a select() beside the
+    listeners."""
+
+    def __init__(self) -> None:
+        self._items: queue.SimpleQueue[Accepted] = queue.SimpleQueue()
+        self.fd, self._write_fd = os.pipe()
+        os.set_blocking(self.fd, False)
+
+    def put(self, item: Accepted) -> None:
+        self._items.put(item)
+        os.write(self._write_fd, b".")
+
+    def take(self) -> Optional[Accepted]:
+        try:
+            if not os.read(self.fd, 1):
+                return None
+        except (BlockingIOError, InterruptedError):
+            return None
+        return self._items.get()
+
+
+class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
     _aborted = False
     _busy_since = 0.0
     _beat_at = float("-inf")
-    # How long the current run() call has been busy; None until loaded, and for apps that are not a LoadedWorker.
-    _busy_for: Optional[Callable[[], Optional[float]]] = None
-
-    def load_wsgi(self) -> None:
-        """gunicorn's loading, then the LoadedWorker unpacked: its app serves, its probe feeds the heartbeat."""
-        super().load_wsgi()
-        loaded: object = getattr(self, "wsgi", None)
-        if isinstance(loaded, LoadedWorker):
-            self.wsgi = loaded.app
-            self._busy_for = loaded.busy_for
+    _gate: Optional[HeadGate[Accepted]] = None
 
     def run(self) -> None:
         self._main_busy = threading.Event()
+        self._channel = ReadyChannel()
+        if HeadGate.available() and not self.cfg.is_ssl:
+            self._gate = HeadGate(self._header_timeout_s, self._channel.put, _close_accepted)
         threads = [
             threading.Thread(target=self._serve_while_busy, name=f"azmlinfsrv-http-{i}", daemon=True)
             for i in range(EXTRA_THREADS)
         ]
         for thread in threads:
             thread.start()
-        super().run()  # gunicorn's own loop on the main thread: signals, heartbeat, parent check
+        for listener in self.sockets:
+            listener.setblocking(False)
+        self._serve_main()
         if self._aborted:
             return  # killed for the worker timeout: the arbiter sends SIGKILL next, so leave at once
         deadline = time.monotonic() + float(self.cfg.graceful_timeout)
+        self._drain(deadline)
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _serve_main(self) -> None:
+        """gunicorn's sync loop, with parked connections coming back through the ready channel."""
+        while self.alive:
+            self.notify()
+            ready = self._channel.take()
+            if ready is not None:
+                self.handle(*ready)
+                continue
+            if self._accept_any():
+                continue
+            if not self.is_parent_alive():
+                return
+            self._wait(min(self.timeout or 0.5, IDLE_POLL_S))
+
+    def _accept_any(self) -> bool:
+        accepted = False
+        for listener in self.sockets:
+            try:
+                self.accept(listener)
+                accepted = True
+            except OSError as exc:
+                if exc.errno not in _RETRY_ERRNOS:
+                    raise
+        return accepted
+
+    def _wait(self, timeout: float) -> None:
+        try:
+            ready, _, _ = select.select([*self.sockets, self.PIPE[0], self._channel.fd], [], [], timeout)
+        except InterruptedError:
+            return
+        if self.PIPE[0] in ready:  # a signal woke us (gunicorn's wakeup fd)
+            with contextlib.suppress(OSError):
+                os.read(self.PIPE[0], 64)
 
     def accept(self, listener: Any) -> None:
         client, addr = listener.accept()  # raises BlockingIOError when none is waiting, as the loop expects
         client.setblocking(True)
-        self.handle(listener, client, addr)
+        self._admit(listener, client, addr)
+
+    def _admit(self, listener: Any, client: Any, addr: Any) -> None:
+        """Serve a connection on this thread if its head is here, else park it until it is."""
+        gate = self._gate
+        if gate is None:
+            self.handle(listener, client, addr)
+            return
+        state = head_state(client)
+        if state == READY:
+            self.handle(listener, client, addr)
+        elif state == GONE:
+            client.close()
+        else:
+            gate.park(client, (listener, client, addr))
+
+    def _drain(self, deadline: float) -> None:
+        """Stopping: take what the listen backlog holds, close the listeners, answer everything accepted."""
+        for listener in self.sockets:
+            while time.monotonic() < deadline and self._accept_once(listener):
+                pass
+            listener.close()
+        gate = self._gate
+        if gate is not None:
+            gate.cap_deadlines(STOP_LINGER_S)
+        while time.monotonic() < deadline:
+            self.notify()
+            ready = self._channel.take()
+            if ready is not None:
+                self.handle(*ready)
+            elif gate is None or gate.pending() == 0:
+                return
+            else:
+                select.select([self._channel.fd], [], [], min(0.1, max(0.0, deadline - time.monotonic())))
+
+    def _accept_once(self, listener: Any) -> bool:
+        try:
+            self.accept(listener)
+        except OSError as exc:
+            # EBADF: a helper thread raced the listeners being closed at shutdown.
+            if exc.errno not in _RETRY_ERRNOS and (self.alive or exc.errno != errno.EBADF):
+                self.log.exception("Error accepting a connection")
+            return False
+        return True
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         on_main = threading.current_thread() is threading.main_thread()
@@ -98,9 +213,9 @@ class ThreadedSyncWorker(SyncWorker):  # type: ignore[misc]
             if held_for < BUSY_GRACE_S:
                 time.sleep(BUSY_GRACE_S - held_for)
                 continue
-            for listener in self._ready_listeners():
-                if self._held_up():
-                    self._accept_one(listener)
+            for source in self._ready_sources():
+                if self.alive and self._held_up():
+                    self._take_one(source)
 
     def _held_up(self) -> bool:
         """The main thread is busy with one connection for a while, not merely between two requests: only then
@@ -108,19 +223,20 @@ class ThreadedSyncWorker(SyncWorker):  # type: ignore[misc]
         SIGALRM timeout and abort handling."""
         return self._main_busy.is_set() and time.monotonic() - self._busy_since >= BUSY_GRACE_S
 
-    def _ready_listeners(self) -> List[Any]:
+    def _ready_sources(self) -> List[Any]:
         try:
-            ready, _, _ = select.select(self.sockets, [], [], IDLE_POLL_S)
+            ready, _, _ = select.select([*self.sockets, self._channel.fd], [], [], IDLE_POLL_S)
         except (OSError, ValueError):
             return []  # the listeners are being closed at shutdown
         return list(ready)
 
-    def _accept_one(self, listener: Any) -> None:
-        try:
-            self.accept(listener)
-        except OSError as exc:
-            if exc.errno not in _RETRY_ERRNOS:
-                self.log.exception("Error accepting a connection")
+    def _take_one(self, source: Any) -> None:
+        if source == self._channel.fd:
+            ready = self._channel.take()
+            if ready is not None:
+                self.handle(*ready)
+        else:
+            self._accept_once(source)
 
     def notify(self) -> None:
         now = time.monotonic()
@@ -134,3 +250,9 @@ class ThreadedSyncWorker(SyncWorker):  # type: ignore[misc]
         busy_for = self._busy_for
         seconds = busy_for() if busy_for is not None else None
         return seconds is not None and seconds > float(self.cfg.timeout)
+
+
+def _close_accepted(accepted: Accepted) -> None:
+    """A parked connection that never completed its head, or whose client left: closed, nothing answered."""
+    with contextlib.suppress(OSError):
+        accepted[1].close()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from types import FrameType
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from ..config import ServerConfig
+from ..config import GRACEFUL_TIMEOUT_S, STOP_LINGER_S, ServerConfig
 from ..exitcodes import EXIT_BOOT_FAILURE, EXIT_OK
 from ..log_format import access_line, log_fast
 from .boot import boot
 
 MIN_THREADS = 4
+DRAIN_POLL_S = 0.05
 access_log = logging.getLogger("gunicorn.access")
 
 
@@ -61,22 +63,92 @@ def serve_waitress(config: ServerConfig) -> int:
     server = waitress.create_server(
         AccessLog(booted), listen=" ".join(listen), threads=max(MIN_THREADS, config.worker_count)
     )
+    stop = _StopRequest()
     try:
         loaded = boot(config)
         if loaded is None:
             return EXIT_BOOT_FAILURE
         booted.app = loaded.app
-        _stop_on_sigterm(server)
-        server.run()
+        stop.install()
+        _serve_until_stopped(server, stop)
+        _drain(server, time.monotonic() + GRACEFUL_TIMEOUT_S)
     except KeyboardInterrupt:
-        pass
+        pass  # a second Ctrl-C: stop at once
     finally:
         server.close()
     return EXIT_OK
 
 
-def _stop_on_sigterm(server: Any) -> None:
-    def stop(signum: int, frame: Optional[FrameType]) -> None:
-        raise KeyboardInterrupt()
+class _StopRequest:
+    """SIGTERM and the first SIGINT ask for a graceful stop; a second SIGINT stops at once (as uvicorn)."""
 
-    signal.signal(signal.SIGTERM, stop)
+    requested = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self._graceful)
+        signal.signal(signal.SIGINT, self._interrupt)
+
+    def _graceful(self, signum: int, frame: Optional[FrameType]) -> None:
+        self.requested = True
+
+    def _interrupt(self, signum: int, frame: Optional[FrameType]) -> None:
+        if self.requested:
+            raise KeyboardInterrupt()
+        self.requested = True
+
+
+def _loop_once(server: Any, timeout: float) -> None:
+    from waitress import wasyncore
+
+    wasyncore.loop(timeout=timeout, map=_socket_map(server), use_poll=server.adj.asyncore_use_poll, count=1)
+
+
+def _serve_until_stopped(server: Any, stop: _StopRequest) -> None:
+    # The handlers only set a flag (waking the loop from a signal handler could deadlock on the trigger's
+    # lock), so a stop is noticed within one loop timeout.
+    while not stop.requested:
+        _loop_once(server, server.adj.asyncore_loop_timeout)
+
+
+def _drain(server: Any, deadline: float) -> None:
+    """Stopping: accept what the listen backlog holds, stop listening, and answer every request received."""
+    from waitress.server import BaseWSGIServer
+
+    for listener in [d for d in _socket_map(server).values() if isinstance(d, BaseWSGIServer)]:
+        while listener.accepting and _accept_one(listener):
+            pass
+        listener.accepting = False
+        listener.del_channel()
+        listener.socket.close()
+    linger_until = time.monotonic() + STOP_LINGER_S
+    while time.monotonic() < deadline:
+        channels = _channels(server)
+        if not any(map(_busy, channels)) and (time.monotonic() >= linger_until or not channels):
+            return
+        _loop_once(server, DRAIN_POLL_S)
+
+
+def _accept_one(listener: Any) -> bool:
+    before = len(listener._map)
+    listener.handle_accept()
+    return len(listener._map) > before
+
+
+def _socket_map(server: Any) -> Dict[int, Any]:
+    socket_map: Dict[int, Any] = (
+        server.map if hasattr(server, "map") else server._map
+    )  # several listeners, or one
+    return socket_map
+
+
+def _channels(server: Any) -> List[Any]:
+    from waitress.channel import HTTPChannel
+
+    return [d for d in _socket_map(server).values() if isinstance(d, HTTPChannel)]
+
+
+def _busy(channel: Any) -> bool:
+    """A request is being read, run or answered on this connection."""
+    return bool(
+        channel.requests or channel.total_outbufs_len or getattr(channel, "request", None) is not None
+    )

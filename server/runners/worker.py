@@ -44,7 +44,7 @@ def load_worker(config: ServerConfig, telemetry: Optional[Telemetry]) -> LoadedW
     unified = entry_blueprint(invoker, config.scoring_timeout_ms, current_request_id)  # /health, /infer
     app = create_app(config, invoker, swaggers, telemetry, blueprints=[unified])
     logger.info("Worker with pid %d ready for serving traffic", os.getpid())
-    return LoadedWorker(app, scorer.busy_for)
+    return LoadedWorker(app, scorer.busy_for, config.header_timeout_s)
 
 
 def _swaggers(config: ServerConfig, entry: EntryScript) -> SwaggerDocuments:

@@ -203,7 +203,27 @@ class Scorer:
             return True
 
 
+class _AlarmState:
+    """When the inline call armed by `_with_alarm` must end; None while no call is armed."""
+
+    deadline: Optional[float] = None
+
+
+_alarm = _AlarmState()
+
+
 def _on_alarm(signum: int, frame: Optional[FrameType]) -> None:
+    # The kernel may deliver SIGALRM just as run() returns, and Python runs this handler at a later bytecode:
+    # by then the call may be over (a late alarm is ignored, so it cannot surface in a GC callback or after the
+    # response was built) or a new call may have started (a stale or early alarm re-arms for the real deadline).
+    deadline = _alarm.deadline
+    if deadline is None:
+        return
+    remaining = deadline - time.monotonic()
+    if remaining > 0:
+        signal.setitimer(signal.ITIMER_REAL, remaining)
+        return
+    _alarm.deadline = None
     raise ScoringTimeout()
 
 
@@ -213,11 +233,14 @@ def _with_alarm(func: Callable[..., Any], timeout_s: float, kwargs: Dict[str, An
     finished = False
     result: Any = None
     try:
+        _alarm.deadline = time.monotonic() + timeout_s
         signal.setitimer(signal.ITIMER_REAL, timeout_s)
         try:
             result = func(**kwargs)
             finished = True
         finally:
+            # Disarmed before the timer is cancelled: from here on an alarm already on its way is a no-op.
+            _alarm.deadline = None
             signal.setitimer(signal.ITIMER_REAL, 0)
     except ScoringTimeout:
         if not finished:

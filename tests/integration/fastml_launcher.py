@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 from support import HOST, SCRIPTS_DIR, RunningServer, ServerStartError, free_port, poll_until
-from support.server import server_env
+from support.server import EnvOverrides, server_env
 
 FASTML = Path(sys.executable).with_name("fastml")  # the console script installed beside this interpreter
 SERVICES_DIR = SCRIPTS_DIR / "fastml"
@@ -40,7 +40,12 @@ def _healthy(port: int) -> bool:
 
 
 def start_fastml(
-    service: Path, *, args: Iterable[str] = (), cwd: Path | None = None, timeout: float = 30.0
+    service: Path,
+    *,
+    args: Iterable[str] = (),
+    cwd: Path | None = None,
+    timeout: float = 30.0,
+    env: EnvOverrides | None = None,
 ) -> RunningServer:
     """`fastml server --service-path <service>` on a free port; returns once `GET /health` answers 200."""
     port = free_port()
@@ -54,7 +59,7 @@ def start_fastml(
         stdout=stdout,
         stderr=stderr,
         cwd=cwd or log_dir,
-        env=server_env(),
+        env=server_env(env),
         start_new_session=True,
     )
     server = RunningServer(proc, port, log_dir, [stdout, stderr])

@@ -603,3 +603,16 @@ def test_exported_version_unless_disabled(app: Path, value: str, present: bool) 
     config = build(app, {"SERVER_VERSION_LOG_RESPONSE_ENABLED": value})
     assert config.version_header is present
     assert ("HTTP_X_MS_SERVER_VERSION" in config.exported_environ()) is present
+
+
+def test_header_timeout_default_and_env(app: Path) -> None:
+    assert build(app).header_timeout_s == 10.0
+    assert build(app, {"AZMLINFSRV_HEADER_TIMEOUT": "2.5"}).header_timeout_s == 2.5
+    assert build(app, {"azmlinfsrv_header_timeout": " 30 "}).header_timeout_s == 30.0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_header_timeout_must_be_positive_seconds(app: Path, value: str) -> None:
+    error = config_error(app, {"AZMLINFSRV_HEADER_TIMEOUT": value})
+    assert error.exit_code == 3
+    assert f"AZMLINFSRV_HEADER_TIMEOUT: '{value}' is not a number of seconds above 0" in str(error)

@@ -13,6 +13,7 @@ import time
 from typing import Any, Dict, List
 
 import pytest
+from azmlinfsrv.script import scoring
 from azmlinfsrv.script.scoring import Scorer, ScoringTimeout, WorkerStuck
 
 LONG = 10.0
@@ -219,6 +220,40 @@ def test_inline_alarm_is_cancelled_after_run_returns() -> None:
     assert scorer.call(lambda: "quick", 5.0, LONG) == "quick"
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no alarm left armed to fire later
     assert scorer.busy_for() is None
+
+
+def test_an_alarm_arriving_after_run_returned_is_ignored() -> None:
+    # The kernel can deliver SIGALRM between run() returning and the timer being cancelled, and Python then runs
+    # the handler at some later bytecode (a GC callback, the response being built): it must not raise there.
+    assert Scorer().call(lambda: "quick", 5.0, LONG) == "quick"
+    signal.raise_signal(signal.SIGALRM)  # the late alarm, handled after the call is over
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_an_alarm_at_the_cancel_keeps_the_result() -> None:
+    # The alarm lands exactly while the timer is being cancelled.
+    real_setitimer = signal.setitimer
+
+    def setitimer(which: int, seconds: float, interval: float = 0.0) -> Any:
+        previous = real_setitimer(which, seconds, interval)
+        if seconds == 0:
+            signal.raise_signal(signal.SIGALRM)
+        return previous
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scoring.signal, "setitimer", setitimer)
+        assert Scorer().call(lambda: "quick", 5.0, LONG) == "quick"
+
+
+def test_an_early_or_stale_alarm_during_run_waits_for_the_real_deadline() -> None:
+    # A stale alarm (from a call that has just returned) reaching the next call must not end it early.
+    def run() -> str:
+        signal.raise_signal(signal.SIGALRM)
+        remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 0.0 < remaining <= LONG
+        return "whole"
+
+    assert Scorer().call(run, LONG, LONG) == "whole"
 
 
 def test_inline_and_threaded_calls_share_one_lock() -> None:

@@ -47,6 +47,7 @@ _SERVER_NAMES = frozenset(
         "WORKSPACE_NAME",
         "TRANSPORT_PROTOCOL",
         "HTTP_X_MS_SERVER_VERSION",
+        "AZMLINFSRV_HEADER_TIMEOUT",
     }
 )
 
