@@ -29,6 +29,9 @@ from .tally import Tally
 # The caller's exit code for each outcome: only the CLI decides what a run's outcome means to the shell.
 ExitCodes = Callable[[RunOutcome], int]
 DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase)
+# The gate sends one request at a time and waits for it, so at the end a worker still busy is busy with a
+# request that hung: a long graceful stop would only wait for it (an idle server stops in about a second).
+STOP_GRACE_S = 2.0
 
 
 def _server(config: RunConfig) -> ContextManager[Optional[ServerProcess]]:
@@ -40,6 +43,7 @@ def _server(config: RunConfig) -> ContextManager[Optional[ServerProcess]]:
         env=dict(config.env),
         extra_args=config.server_args,
         command=config.server_command or None,
+        stop_grace_s=STOP_GRACE_S,
     )
 
 
@@ -48,7 +52,7 @@ def _wait_target(client: Client, deadline: float) -> str:
     probe = RequestSpec(method="GET", path="/")
     while True:
         try:
-            obs = client.send(probe)
+            obs = client.send(probe, timeout_s=max(0.0, deadline - time.monotonic()))
         except RequestError as err:
             if time.monotonic() >= deadline:
                 raise ServerStartError(f"the target did not answer: {err.message}", "", None) from err

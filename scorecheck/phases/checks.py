@@ -75,6 +75,7 @@ class Exchange:
     observation: Optional[Observation]
     error: str = ""  # why no response arrived
     log_lines: Tuple[str, ...] = ()
+    error_kind: str = ""  # "Timeout" or "ConnectionError" when no response arrived
 
 
 @dataclass
@@ -263,6 +264,9 @@ def server_survives(ctx: CheckContext, ex: Exchange) -> None:
     death = worker_death(ex.log_lines)
     if death is not None:
         raise CheckFailure("WorkerDied", f"the worker died handling this request and was restarted ({death})")
+    if ex.observation is None and ex.error_kind == "Timeout":
+        # A hang, not a crash: the worker is still busy with it, and every later request queues behind it.
+        raise CheckFailure("Timeout", f"run() did not answer: {ex.error}")
     if ex.observation is None:
         raise CheckFailure("WorkerDied", f"no response, the connection was dropped: {ex.error}")
     if ex.observation.status >= 500 and not ctx.healthy():
