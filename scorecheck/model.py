@@ -164,6 +164,9 @@ class ServerFailed:
 
 # `kind` of a passed case that carries a warning: reported, but not failing the gate.
 WARNING_KIND = "Warning"
+# A worker died while handling a request (the master started another): the server crashed, as it would
+# in production, even though the run could go on. Such a case makes the run's outcome "server_failed".
+CRASH_KIND = "WorkerDied"
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ exit codes:
   0    every selected case passed
   1    a case failed (status, headers, body, schema, latency) or could not be checked
   2    usage error or malformed fixture file; every problem is listed and nothing is started
-  3    the server failed to start (the script or its init() raised) or died during the run
+  3    the server failed to start (the script or its init() raised) or crashed during the run
+       (the server exited, or a worker died handling a request)
   4    scorecheck itself failed (the report holds the traceback)
   130  interrupted (Ctrl-C or SIGTERM); the server is stopped and the report still written
 """

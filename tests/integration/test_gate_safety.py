@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.scorecheck.junit_checks import Report, check_report
-from tests.scorecheck.sc_support import SCRIPTS, scorecheck, write
+from tests.scorecheck.sc_support import ECHO, SCRIPTS, scorecheck, write
 
 # Starts servers: deselect with -m "not slow" for a fast inner loop.
 pytestmark = pytest.mark.slow
 
 HANGS = SCRIPTS / "sc_hangs.py"
+OK = 'request: {json: {"tag": "ok"}}\nexpect: {json: {"echo": {"tag": "ok"}}}\n'
 SHAPE = 'request: {json: {"data": [1, 2]}}\nexpect: {json: {"ok": true}}\n'
 
 
@@ -41,3 +42,19 @@ def test_a_hanging_run_ends_within_max_time_plus_one_request_timeout(tmp_path: P
     # request timeout) and the stop. Generous on purpose (the point is that it ends): before the bound, the
     # same run took over 30 s, and with the default timeouts several minutes.
     assert elapsed < max_time + 2 * request_timeout + 15, elapsed
+
+
+def test_a_worker_killed_mid_request_is_a_server_failure_and_the_run_goes_on(tmp_path: Path) -> None:
+    write(tmp_path / "cases" / "a.yaml", OK)
+    write(tmp_path / "cases" / "b.yaml", 'request: {json: {"kill_worker": true}}\n')
+    write(tmp_path / "cases" / "c.yaml", OK)
+    result = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    report = _report(tmp_path / "TEST-scorecheck.xml")
+    killed = report.case("b.yaml")
+    assert (killed.result, killed.type) == ("error", "WorkerDied"), killed.text
+    assert killed.message is not None
+    assert "was sent SIGKILL" in killed.message
+    # The master started a new worker: the next case is judged normally.
+    assert report.case("a.yaml").result is None
+    assert report.case("c.yaml").result is None

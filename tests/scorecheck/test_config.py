@@ -148,5 +148,7 @@ def test_count_options_reject_negatives(tmp_path: Path, argv: Sequence[str], mes
 @pytest.mark.parametrize("toml", ["max-examples = -1", "seed = -1", "max-examples = nan"])
 def test_count_keys_in_pyproject_reject_negatives(tmp_path: Path, toml: str) -> None:
     write(tmp_path / "pyproject.toml", f"[tool.scorecheck]\n{toml}\n")
-    with pytest.raises(ConfigError, match=rf"\[tool.scorecheck\] {toml.split()[0]}: must be an integer"):
+    with pytest.raises(
+        ConfigError, match=rf"\[tool.scorecheck\] {toml.split(maxsplit=1)[0]}: must be an integer"
+    ):
         _config(["run", "s.py", "cases"], tmp_path)
