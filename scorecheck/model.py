@@ -160,6 +160,8 @@ class ServerFailed:
     log: str
     message: str
     exit_code: Optional[int]
+    traceback: str = ""  # the user's frames and the exception lines, without the server's own frames
+    hint: str = ""  # the option that fixes it, when one is known (a missing --model-dir)
 
 
 # `kind` of a passed case that carries a warning: reported, but not failing the gate.

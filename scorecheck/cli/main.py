@@ -40,6 +40,7 @@ from ..reporters.console import ConsoleReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
 from .exitcodes import ExitCode, exit_code_for
+from .preflight import preflight
 
 EXIT_CODES = """\
 exit codes:
@@ -423,6 +424,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         config = build_config(args)
     except ConfigError as exc:
         _error(str(exc))
+        sys.exit(ExitCode.USAGE)
+    problems = preflight(config)
+    if problems:
+        _error(f"{len(problems)} problem(s); nothing was started:")
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
         sys.exit(ExitCode.USAGE)
     with _sigterm_as_interrupt():
         try:

@@ -21,7 +21,7 @@ from ..phases.properties import property_phase
 from ..phases.replay import replay_phase
 from ..serverproc.client import Client, RequestError, redact_url
 from ..serverproc.process import ServerProcess, ServerStartError
-from ..serverproc.startup import startup_headline
+from ..serverproc.startup import describe_startup_failure
 from .context import Halt, Observer, Phase, RunContext
 from .events import run_started
 from .tally import Tally
@@ -62,8 +62,21 @@ def _wait_target(client: Client, deadline: float) -> str:
 
 
 def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -> ServerFailed:
-    message = startup_headline(config.entry_script, err)
-    return ServerFailed(elapsed_s=elapsed, log=err.log, message=message[:200], exit_code=err.exit_code)
+    failure = describe_startup_failure(
+        config.entry_script,
+        err,
+        model_dir=config.model_dir,
+        env=dict(config.env),
+        model_dir_option="--model-dir",
+    )
+    return ServerFailed(
+        elapsed_s=elapsed,
+        log=err.log,
+        message=failure.headline[:200],
+        exit_code=err.exit_code,
+        traceback="\n".join(failure.traceback),
+        hint=failure.hint,
+    )
 
 
 def _session(

@@ -18,9 +18,8 @@ from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, cast
 
 import requests
 
-from ..serverproc.logs import last_traceback
 from ..serverproc.process import ServerProcess, ServerStartError
-from ..serverproc.startup import startup_headline
+from ..serverproc.startup import describe_startup_failure
 
 if TYPE_CHECKING:  # pragma: no cover - checks pulls in jsonschema: imported when a check runs
     pass
@@ -171,7 +170,7 @@ class ScoreServer:
             self.version = process.wait_ready(started + settings.startup_timeout)
         except ServerStartError as err:
             self.stop()
-            raise ScoreServerError(start_failure(settings.entry, err)) from err
+            raise ScoreServerError(start_failure(settings, err)) from err
 
     def stop(self, grace_s: Optional[float] = None) -> None:
         process, self._process = self._process, None
@@ -243,13 +242,23 @@ class ScoreServer:
         return input_schema_from_swagger(swagger) if swagger else None
 
 
-def start_failure(entry: str, err: ServerStartError) -> str:
-    """The gate's start-up headline, then the traceback from the log."""
-    lines = err.log.splitlines()
-    shown = last_traceback(lines) or lines[-LOG_TAIL:]
+def start_failure(settings: ServerSettings, err: ServerStartError) -> str:
+    """The gate's start-up headline, its hint, then the user's part of the traceback (or the log's tail)."""
+    assert settings.entry is not None
+    failure = describe_startup_failure(
+        settings.entry,
+        err,
+        model_dir=settings.model_dir,
+        env=dict(settings.env),
+        model_dir_option="--score-model-dir",
+    )
+    shown = failure.traceback or tuple(err.log.splitlines()[-LOG_TAIL:])
     body = "\n".join(f"  {line}" for line in shown) or "  (the server printed nothing)"
-    headline = startup_headline(entry, err)
-    return f"scorecheck: the scoring server for {entry} failed to start: {headline}\n\nserver log:\n{body}"
+    hint = f"\n{failure.hint}" if failure.hint else ""
+    return (
+        f"scorecheck: the scoring server for {settings.entry} failed to start: {failure.headline}{hint}\n\n"
+        f"server log:\n{body}"
+    )
 
 
 __all__ = ["ScoreServer", "ScoreServerError", "ServerSettings", "start_failure"]

@@ -58,3 +58,36 @@ def test_a_worker_killed_mid_request_is_a_server_failure_and_the_run_goes_on(tmp
     # The master started a new worker: the next case is judged normally.
     assert report.case("a.yaml").result is None
     assert report.case("c.yaml").result is None
+
+
+def test_a_missing_script_or_unwritable_report_stops_before_any_server(tmp_path: Path) -> None:
+    write(tmp_path / "cases" / "a.yaml", OK)
+    (tmp_path / "reports").mkdir()
+    result = scorecheck(["run", "nothere.py", "cases", "--junit-xml", "reports"], cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "nothing was started" in result.stderr
+    assert "SCORE_PY nothere.py: no such file" in result.stderr
+    assert "--junit-xml reports: is a folder; give a file path such as reports/TEST-scorecheck.xml" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert list((tmp_path / "reports").iterdir()) == []
+
+
+def test_an_init_failing_on_an_unset_model_dir_names_the_option_and_only_the_users_frames(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "cases" / "a.yaml", OK)
+    script = SCRIPTS / "model_dir.py"  # init() opens os.environ["AZUREML_MODEL_DIR"]/model.txt
+    result = scorecheck(["run", "--no-properties", str(script), "cases"], cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "init() failed: KeyError: 'AZUREML_MODEL_DIR'" in result.stdout
+    assert "pass --model-dir DIR" in result.stdout
+    assert f'File "{script}", line 10, in init' in result.stdout
+    # The server's own frames (its boot and entry-script loading) are not the user's business.
+    shown = result.stdout.split("SERVER FAILED TO START", 1)[1].split("\n\n", 1)[0]
+    frames = [line.strip() for line in shown.splitlines() if line.strip().startswith("File ")]
+    assert frames == [f'File "{script}", line 10, in init'], shown
+    startup = _report(tmp_path / "TEST-scorecheck.xml").case("startup")
+    assert startup.text is not None
+    assert "pass --model-dir DIR" in startup.text
