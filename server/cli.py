@@ -13,7 +13,7 @@ from .banner import render_banner
 from .compat import aliases
 from .config import CliArgs, ConfigError, ServerConfig, build_config, script_named_in
 from .exitcodes import EXIT_USAGE
-from .logs import builtin_config, configure_logging, emit
+from .logs.configure import builtin_config, configure_logging, emit
 
 logger = logging.getLogger("azmlinfsrv")
 

@@ -9,7 +9,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Tuple
 
 from . import SERVER_VERSION
 
@@ -18,6 +18,9 @@ DEFAULT_WORKER_TIMEOUT_S = 300
 DEFAULT_PORT = 5001
 DEFAULT_HEALTH_PORT = 5000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The HTTP server (--server) and the protocol exported as TRANSPORT_PROTOCOL (upstream's --rest flag).
+ServerKind = Literal["gunicorn", "waitress"]
+Transport = Literal["rest", "grpc"]
 _APPINSIGHTS_KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 # Keys the production server reads from config.json ...
@@ -68,12 +71,19 @@ class CliArgs:
     config_file: Optional[str] = None
     rest: bool = False
     host: str = "0.0.0.0"
-    server: Optional[str] = None
+    server: Optional[ServerKind] = None
     log_dir: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class ServerConfig:
+    """Every setting of one server run, resolved once at start-up (CLI > environment > config.json) and then only
+    read: the runners, the worker and the app take their settings from here, never from the environment.
+
+    Field names follow what they mean, not upstream's variable names; `exported_environ()` gives the variables
+    the entry script may read, and `notices` the lines to log once logging is configured.
+    """
+
     app_root: str
     entry_script: Optional[str]
     source_dir: Optional[str]
@@ -101,8 +111,8 @@ class ServerConfig:
     appinsights_key: Optional[str]
     appinsights_log_response: bool
     mdc_storage_enabled: bool
-    transport: str
-    server_kind: str
+    transport: Transport
+    server_kind: ServerKind
     log_dir: Optional[str]
     # Lines to log at start-up, as (level, message), gathered while building so that nothing here prints.
     notices: Tuple[Tuple[str, str], ...] = field(default=())
@@ -286,13 +296,17 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
         mdc_storage_enabled=src.boolean("AML_MDC_STORAGE_ENABLED", False, from_file=False)
         or src.boolean("AML_MODEL_DC_STORAGE_ENABLED", False, from_file=False),
         transport="rest" if args.rest else "grpc",
-        server_kind=args.server or ("waitress" if os.name == "nt" else "gunicorn"),
+        server_kind=args.server or _default_server(),
         log_dir=args.log_dir,
         notices=tuple(notices + _debuggability_notices(env)),
     )
     if src.errors:
         raise ConfigError(src.errors)
     return config
+
+
+def _default_server() -> ServerKind:
+    return "waitress" if os.name == "nt" else "gunicorn"
 
 
 def _version_header(value: Optional[str]) -> bool:

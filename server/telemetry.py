@@ -11,7 +11,7 @@ import json
 import logging
 import os
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from .config import ServerConfig
 
@@ -55,6 +55,9 @@ def model_ids(model_dir: Optional[str]) -> str:
 
 
 class Telemetry:
+    """The worker's Application Insights client: request, exception and model-data records, each named by the
+    request's ids (`{"request_id": ..., "client_request_id": ...}`), sent without ever failing a request."""
+
     def __init__(self, config: ServerConfig, tracer: Any, provider: Any) -> None:
         self._config = config
         self._tracer = tracer
@@ -69,7 +72,7 @@ class Telemetry:
         started: datetime,
         seconds: float,
         status: int,
-        ids: Dict[str, str],
+        ids: Mapping[str, str],
         body: Optional[str],
     ) -> None:
         attributes = {
@@ -90,7 +93,7 @@ class Telemetry:
             attributes["Response Value"] = body
         self._emit(path, attributes, None)
 
-    def exception(self, exc: BaseException, ids: Dict[str, str]) -> None:
+    def exception(self, exc: BaseException, ids: Mapping[str, str]) -> None:
         attributes = {
             "Container Id": self._config.hostname,
             "Request Id": ids.get("request_id", ""),
@@ -98,7 +101,7 @@ class Telemetry:
         }
         self._emit("exception", attributes, exc)
 
-    def model_data(self, ids: Dict[str, str], input_value: Any, prediction: Any) -> None:
+    def model_data(self, ids: Mapping[str, str], input_value: Any, prediction: Any) -> None:
         """The model-data record, when AML_MDC_STORAGE_ENABLED is on."""
         if not self._config.mdc_storage_enabled:
             return

@@ -11,21 +11,20 @@ import logging
 from typing import TYPE_CHECKING, Optional
 
 from ..config import ServerConfig
-from ..debugger import DebuggerUnavailable, attach_debugger
+from .debugger import DebuggerUnavailable, attach_debugger
+from .loaded import LoadedWorker
 
 if TYPE_CHECKING:
-    import flask
-
     from ..telemetry import Telemetry
 
 logger = logging.getLogger("azmlinfsrv")
 
 
-def boot(config: ServerConfig) -> Optional[flask.Flask]:
-    """The app, or None after logging why the script cannot be served (the caller exits 3)."""
-    from ..entry import EntryScriptError, InitFailed, format_chained
+def boot(config: ServerConfig) -> Optional[LoadedWorker]:
+    """The loaded worker, or None after logging why the script cannot be served (the caller exits 3)."""
+    from ..script.entry import EntryScriptError, InitFailed, format_chained
     from ..telemetry import start_telemetry
-    from ..worker import load_worker
+    from .worker import load_worker
 
     telemetry = None
     try:

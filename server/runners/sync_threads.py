@@ -5,8 +5,8 @@ then need a second hand-off to a scoring thread for its timeout; together that r
 Why not the plain sync worker: it serves one connection at a time, so `GET /` would wait behind a long `run()`.
 
 So the main thread serves exactly as gunicorn's sync worker does (one request per connection, `Connection:
-close`, as upstream) and calls `run()` inline under upstream's SIGALRM timeout (see scoring.py). The extra threads
-accept connections only once the main thread has been busy with one for a moment (50 ms, so that ordinary
+close`, as upstream) and calls `run()` inline under upstream's SIGALRM timeout (see script/scoring.py). The extra
+threads accept connections only once the main thread has been busy with one for a moment (50 ms, so that ordinary
 back-to-back requests stay on the main thread): they answer `GET /` and `/swagger.json` at once,
 and queue `/score` behind the running call, which stays serial.
 
@@ -29,7 +29,7 @@ from typing import Any, Callable, List, Optional
 
 from gunicorn.workers.sync import SyncWorker
 
-from ..scoring import BUSY_FOR_EXTENSION
+from .loaded import LoadedWorker
 
 EXTRA_THREADS = 3
 IDLE_POLL_S = 1.0
@@ -43,6 +43,16 @@ class ThreadedSyncWorker(SyncWorker):  # type: ignore[misc]
     _aborted = False
     _busy_since = 0.0
     _beat_at = float("-inf")
+    # How long the current run() call has been busy; None until loaded, and for apps that are not a LoadedWorker.
+    _busy_for: Optional[Callable[[], Optional[float]]] = None
+
+    def load_wsgi(self) -> None:
+        """gunicorn's loading, then the LoadedWorker unpacked: its app serves, its probe feeds the heartbeat."""
+        super().load_wsgi()
+        loaded: object = getattr(self, "wsgi", None)
+        if isinstance(loaded, LoadedWorker):
+            self.wsgi = loaded.app
+            self._busy_for = loaded.busy_for
 
     def run(self) -> None:
         self._main_busy = threading.Event()
@@ -121,16 +131,6 @@ class ThreadedSyncWorker(SyncWorker):  # type: ignore[misc]
             self._beat_at = now
 
     def _stuck(self) -> bool:
-        busy_for = self._busy_for()
+        busy_for = self._busy_for
         seconds = busy_for() if busy_for is not None else None
         return seconds is not None and seconds > float(self.cfg.timeout)
-
-    def _busy_for(self) -> Optional[Callable[[], Optional[float]]]:
-        # Looked up once: notify() runs on every pass of the accept loop.
-        if not hasattr(self, "_busy_for_fn"):
-            wsgi = getattr(self, "wsgi", None)
-            if wsgi is None:
-                return None  # not loaded yet
-            extensions = getattr(wsgi, "extensions", None) or {}
-            self._busy_for_fn: Optional[Callable[[], Optional[float]]] = extensions.get(BUSY_FOR_EXTENSION)
-        return self._busy_for_fn

@@ -57,14 +57,15 @@ def serve_waitress(config: ServerConfig) -> int:
     if config.health_enabled and config.health_port != config.port:
         listen.append(f"{config.host}:{config.health_port}")
     booted = _BootedApp()
-    # At least a few threads, so GET / answers while run() (serial, see scoring.py) is busy.
+    # At least a few threads, so GET / answers while run() (serial, see script/scoring.py) is busy.
     server = waitress.create_server(
         AccessLog(booted), listen=" ".join(listen), threads=max(MIN_THREADS, config.worker_count)
     )
     try:
-        booted.app = boot(config)
-        if booted.app is None:
+        loaded = boot(config)
+        if loaded is None:
             return EXIT_BOOT_FAILURE
+        booted.app = loaded.app
         _stop_on_sigterm(server)
         server.run()
     except KeyboardInterrupt:

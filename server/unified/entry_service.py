@@ -7,14 +7,12 @@ scoring thread under SCORING_TIMEOUT_MS, exactly like a `/score` call.
 from __future__ import annotations
 
 import sys
-import uuid
-from typing import Any
+from typing import Any, Callable, Dict
 
 import flask
 
-from ..headers import request_ids
-from ..invoke import Invoker
-from ..scoring import ScoringTimeout, WorkerStuck
+from ..script.invoke import Invoker
+from ..script.scoring import ScoringTimeout, WorkerStuck
 from .routes import unified_blueprint
 from .services import InferenceTimeout, ServiceSet
 
@@ -22,6 +20,8 @@ ENTRY_ENDPOINT = "score"
 
 
 class EntryScriptService:
+    """The entry script as a unified-API `Service` named `score`: `infer` is `run()`, under /score's rules."""
+
     def __init__(self, invoker: Invoker, timeout_ms: int) -> None:
         self._invoker = invoker
         self._timeout_ms = timeout_ms
@@ -48,12 +48,10 @@ class EntryScriptService:
         return f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-def entry_blueprint(invoker: Invoker, timeout_ms: int) -> flask.Blueprint:
-    """The unified routes for an azmlinfsrv app, whose own hooks resolve request ids (and answer 431)."""
-    return unified_blueprint(ServiceSet([EntryScriptService(invoker, timeout_ms)]), _azml_request_id)
-
-
-def _azml_request_id() -> str:
-    ids = request_ids(flask.request.environ)
-    request_id = ids.request_id if ids is not None else None
-    return request_id if isinstance(request_id, str) else str(uuid.uuid4())
+def entry_blueprint(
+    invoker: Invoker, timeout_ms: int, request_id: Callable[[Dict[str, Any]], str]
+) -> flask.Blueprint:
+    """The unified routes for an azmlinfsrv app, whose own middleware resolves request ids (and answers 431);
+    `request_id` reads the id it resolved from the WSGI environ."""
+    service = EntryScriptService(invoker, timeout_ms)
+    return unified_blueprint(ServiceSet([service]), lambda: request_id(flask.request.environ))

@@ -9,14 +9,18 @@ from __future__ import annotations
 import base64
 import json
 import math
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Literal, Optional, Tuple
 
 import flask
 from werkzeug.datastructures import FileStorage
 
-STRING = "string"
-BINARY = "binary"
-JSON = "json"
+from .media import RequestKind
+
+# How `data` holds the value `infer` returned (the envelope's `data_type`).
+DataType = Literal["string", "binary", "json"]
+STRING: DataType = "string"
+BINARY: DataType = "binary"
+JSON: DataType = "json"
 
 
 class Failure(Exception):
@@ -37,7 +41,7 @@ class SerializationError(Failure):
         super().__init__(500, "SerializationError", message)
 
 
-def encode_data(value: Any) -> Tuple[Any, str]:
+def encode_data(value: Any) -> Tuple[Any, DataType]:
     """(`data` as plain JSON values, `data_type`); raises SerializationError."""
     if isinstance(value, str):
         return value, STRING
@@ -98,17 +102,17 @@ def file_metadata(upload: FileStorage) -> Dict[str, Any]:
     return {"filename": upload.filename, "content_type": upload.content_type, "size": size}
 
 
-def success(data: Any, data_type: str, duration_ms: float, kind: str) -> Dict[str, Any]:
+def success(data: Any, data_type: DataType, duration_ms: float, kind: RequestKind) -> Dict[str, Any]:
     metadata = {"duration": duration_ms, "content_type": kind, "data_type": data_type}
     return {"result": True, "data": data, "metadata": metadata}
 
 
-def error(failure: Failure, duration_ms: float, kind: Optional[str]) -> Dict[str, Any]:
+def error(failure: Failure, duration_ms: float, kind: Optional[RequestKind]) -> Dict[str, Any]:
     data = {"message": failure.message, "error_type": failure.error_type}
     return {"result": False, "data": data, "metadata": {"duration": duration_ms, "content_type": kind}}
 
 
-def legacy_success(data: Any, data_type: str, duration_ms: float) -> Dict[str, Any]:
+def legacy_success(data: Any, data_type: DataType, duration_ms: float) -> Dict[str, Any]:
     return {"status": True, "data": data, "metadata": {"duration": duration_ms, "data_type": data_type}}
 
 

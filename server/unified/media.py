@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Literal, Optional
 
 from werkzeug.http import parse_options_header
 
-JSON = "json"
-TEXT = "text"
-BINARY = "binary"
-FORM = "form"
+# What a request body is, as the envelope's `content_type` names it.
+RequestKind = Literal["json", "text", "binary", "form"]
+JSON: RequestKind = "json"
+TEXT: RequestKind = "text"
+BINARY: RequestKind = "binary"
+FORM: RequestKind = "form"
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
-_KINDS = {
+_KINDS: Dict[str, RequestKind] = {
     "application/json": JSON,
     "text/plain": TEXT,
     "application/octet-stream": BINARY,
@@ -35,7 +37,9 @@ class UnsupportedMediaType(Exception):
 
 @dataclass(frozen=True)
 class MediaType:
-    kind: str
+    """A parsed Content-Type: the request kind it maps to, the lower-cased mimetype and its parameters."""
+
+    kind: RequestKind
     mimetype: str  # lower-cased type/subtype
     options: Dict[str, str]  # parameters; werkzeug lower-cases their names
 

@@ -15,11 +15,11 @@ import flask
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 
+from ..logs.files import REQUEST_ID
 from . import envelope
 from .decode import BadRequestBody, Decoded, decode
 from .envelope import Failure, json_response
-from .logfiles import REQUEST_ID
-from .media import MediaType, UnsupportedMediaType, classify
+from .media import MediaType, RequestKind, UnsupportedMediaType, classify
 from .services import InferenceTimeout, Service, ServiceSet
 
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -54,7 +54,7 @@ class _Request:
     def __init__(self, request_id: str) -> None:
         self.started = time.perf_counter()
         self.request_id = request_id
-        self.kind: Optional[str] = None
+        self.kind: Optional[RequestKind] = None
         self.files: List[FileStorage] = []
 
     def elapsed_ms(self) -> float:
@@ -179,7 +179,7 @@ def _call(user_code: Callable[[], Any]) -> Any:
 
 
 def failure_response(
-    failure: Failure, request_id: str, duration_ms: float, kind: Optional[str], legacy: bool = False
+    failure: Failure, request_id: str, duration_ms: float, kind: Optional[RequestKind], legacy: bool = False
 ) -> flask.Response:
     """Log the failure and answer it with the error envelope (the legacy one on `/algo`, always HTTP 200)."""
     log_failure(failure, request_id)

@@ -1,4 +1,4 @@
-"""Unit tests for azmlinfsrv.entry: loading the entry script, run() signature rules, modes, init(), model tree."""
+"""Unit tests for azmlinfsrv.script.entry: loading the entry script, run() signature rules, modes, init(), model tree."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import azmlinfsrv
 import pytest
 from azmlinfsrv.compat.aml_request import RawHttpFlag
 from azmlinfsrv.config import CliArgs, ServerConfig, build_config
-from azmlinfsrv.entry import (
+from azmlinfsrv.script.entry import (
     MODULE_NAME,
     UPSTREAM_SHADOWED,
     EntryScript,

@@ -1,7 +1,7 @@
-"""The fast path for undecorated POST /score (azmlinfsrv.fast_score) answers exactly as the Flask path does.
+"""The fast path for undecorated POST /score (azmlinfsrv.web.fast_score) answers exactly as the Flask path does.
 
 Each request goes through two apps built from the same script, one with the fast path and one without, and the
-status, headers, body and log lines must match. The HTTP-level conformance checks run against the fast path too
+status, headers, body, log lines and telemetry records must match. The HTTP-level conformance checks run against the fast path too
 (their undecorated sample scripts take it), so both paths are covered end to end.
 """
 
@@ -12,20 +12,21 @@ import io
 import logging
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 from unittest import mock
 
 import flask
 import pytest
-from azmlinfsrv.app import create_app
 from azmlinfsrv.compat import aliases
 from azmlinfsrv.config import CliArgs, build_config
-from azmlinfsrv.entry import load_entry
-from azmlinfsrv.fast_score import FastScore, fast_score
-from azmlinfsrv.invoke import Invoker
-from azmlinfsrv.scoring import Scorer
-from azmlinfsrv.swagger import SwaggerSettings, build_swaggers
+from azmlinfsrv.script.entry import load_entry
+from azmlinfsrv.script.invoke import Invoker
+from azmlinfsrv.script.scoring import Scorer
+from azmlinfsrv.web.app import create_app
+from azmlinfsrv.web.fast_score import FastScore, fast_score
+from azmlinfsrv.web.swagger import SwaggerSettings, build_swaggers
 from support import SCRIPTS_DIR
 
 # Long enough that no outcome but "slow" comes near it on a loaded machine (a 100,000-deep list is built and
@@ -49,10 +50,32 @@ class Answer:
         return self.status, headers, self.body, self.logs
 
 
+class RecordingTelemetry:
+    """Keeps every record the server sends, without the timings (they differ between any two requests)."""
+
+    def __init__(self) -> None:
+        self.records: List[Any] = []
+
+    def request(self, **fields: Any) -> None:
+        assert isinstance(fields.pop("started"), datetime)
+        assert fields.pop("seconds") >= 0
+        self.records.append(("request", fields))
+
+    def exception(self, exc: BaseException, ids: Dict[str, str]) -> None:
+        self.records.append(("exception", type(exc).__name__, ids))
+
+    def model_data(self, ids: Dict[str, str], input_value: Any, prediction: Any) -> None:
+        self.records.append(("model_data", ids, input_value, repr(prediction)))
+
+    def take(self) -> List[Any]:
+        records, self.records = self.records, []
+        return records
+
+
 class ParityApps:
     """The same script served with and without the fast path, in this process."""
 
-    def __init__(self, script: Path, tmp_path: Path) -> None:
+    def __init__(self, script: Path, tmp_path: Path, telemetry: Optional[RecordingTelemetry] = None) -> None:
         config = build_config(
             CliArgs(entry_script=str(script), host="127.0.0.1"),
             {"SCORING_TIMEOUT_MS": str(TIMEOUT_MS)},
@@ -63,12 +86,11 @@ class ParityApps:
         swaggers = build_swaggers(
             SwaggerSettings(app_root=str(tmp_path)), entry.run, logging.getLogger("test")
         )
-        self.invoker = Invoker(entry, Scorer(), config.scoring_timeout_ms, config.worker_timeout)
-        assert fast_score(self.invoker, telemetry_enabled=False) is not None, (
-            "the sample must take the fast path"
-        )
-        self.fast = create_app(config, self.invoker, swaggers)
-        self.flask = create_app(config, self.invoker, swaggers, fast_path=False)
+        sink: Any = telemetry
+        self.invoker = Invoker(entry, Scorer(), config.scoring_timeout_ms, config.worker_timeout, sink)
+        assert fast_score(self.invoker) is not None, "the sample must take the fast path"
+        self.fast = create_app(config, self.invoker, swaggers, sink)
+        self.flask = create_app(config, self.invoker, swaggers, sink, fast_path=False)
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +292,54 @@ def test_body_read_failure_is_flasks_generic_500(apps: ParityApps, caplog: pytes
     assert "Exception on /score [POST]" in fast.logs[0]
 
 
+# --- telemetry: the fast path serves with it on, and sends the same records --------------------------------
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Tuple[ParityApps, RecordingTelemetry]:
+    aliases.install()
+    telemetry = RecordingTelemetry()
+    apps = ParityApps(SCRIPTS_DIR / "outcomes.py", tmp_path_factory.mktemp("recorded_app_root"), telemetry)
+    return apps, telemetry
+
+
+@pytest.mark.parametrize("kind", ["list", "nan", "set", "numpy", "response", "response-500", "raise", "slow"])
+def test_telemetry_records_alike(
+    recorded: Tuple[ParityApps, RecordingTelemetry], caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    apps, telemetry = recorded
+    telemetry.take()
+    with mock.patch.object(FastScore, "__call__", autospec=True, side_effect=FastScore.__call__) as spy:
+        fast = call(apps.fast, environ(kind.encode(), HTTP_X_MS_CLIENT_REQUEST_ID="client-1"), caplog)
+        assert spy.call_count == 1
+        fast_records = telemetry.take()
+        slow = call(apps.flask, environ(kind.encode(), HTTP_X_MS_CLIENT_REQUEST_ID="client-1"), caplog)
+        assert spy.call_count == 1
+    assert fast.comparable() == slow.comparable()
+    assert fast_records == telemetry.take()
+    request_records = [fields for name, fields, *_ in fast_records if name == "request"]
+    assert len(request_records) == 1
+    assert request_records[0]["ids"] == {"request_id": REQUEST_ID, "client_request_id": "client-1"}
+    assert request_records[0]["url"] == "http://127.0.0.1:5001/score"
+
+
+def test_telemetry_records_alike_for_a_failed_body_read(
+    recorded: Tuple[ParityApps, RecordingTelemetry], caplog: pytest.LogCaptureFixture
+) -> None:
+    class Disconnected(io.RawIOBase):
+        def read(self, size: int = -1) -> bytes:
+            raise OSError("client went away")
+
+    apps, telemetry = recorded
+    telemetry.take()
+    fast = call(apps.fast, environ(b"", **{"wsgi.input": Disconnected()}), caplog)
+    fast_records = telemetry.take()
+    slow = call(apps.flask, environ(b"", **{"wsgi.input": Disconnected()}), caplog)
+    assert fast.comparable() == slow.comparable()
+    assert fast_records == telemetry.take()
+    assert [record[1]["status"] for record in fast_records] == [500]
+
+
 # --- when the fast path is used --------------------------------------------------------------------------------
 
 
@@ -286,30 +356,67 @@ def entry_invoker(script: Path, tmp_path: Path) -> Invoker:
 def test_fast_path_only_for_plain_run(tmp_path: Path, script: str, expected: bool) -> None:
     aliases.install()
     invoker = entry_invoker(SCRIPTS_DIR / script, tmp_path)
-    assert (fast_score(invoker, telemetry_enabled=False) is not None) is expected
+    assert (fast_score(invoker) is not None) is expected
 
 
 @pytest.mark.parametrize("mode", ["schema", "raw"])
 def test_no_fast_path_for_decorated_run(tmp_path: Path, mode: str) -> None:
     plain = entry_invoker(SCRIPTS_DIR / "hello.py", tmp_path).entry
     invoker = Invoker(dataclasses.replace(plain, mode=mode), Scorer(), 1000, 30)
-    assert fast_score(invoker, telemetry_enabled=False) is None
-
-
-def test_no_fast_path_with_telemetry(tmp_path: Path) -> None:
-    invoker = entry_invoker(SCRIPTS_DIR / "hello.py", tmp_path)
-    assert fast_score(invoker, telemetry_enabled=True) is None
+    assert fast_score(invoker) is None
 
 
 @pytest.mark.parametrize(
     "source",
-    ["import flask\n", "from flask import request\n", "# run() reads Flask's g\n"],
+    [
+        "import flask\n",
+        "from flask import request\n",
+        "from flask import g as context\n",
+        "import flask.globals\n",
+        "from flask.globals import current_app\n",
+        "from flask import jsonify\n",
+        "from flask import Response\n",
+        "def helper():\n    import flask\n\n    return flask.g\n\n\n",
+        "def helper():\n    from flask import g\n\n    return [g for _ in ()]\n\n\n",
+        "class Helper:\n    @staticmethod\n    def read():\n        from flask import request\n\n        return request\n\n\n",
+    ],
+    ids=[
+        "module",
+        "request",
+        "renamed-proxy",
+        "submodule",
+        "submodule-proxy",
+        "function",
+        "class",
+        "local-import",
+        "nested-code",
+        "method",
+    ],
 )
-def test_no_fast_path_when_the_script_mentions_flask(tmp_path: Path, source: str) -> None:
+def test_no_fast_path_when_the_script_can_reach_flask(tmp_path: Path, source: str) -> None:
     script = tmp_path / "score.py"
     script.write_text(source + "def init():\n    pass\n\n\ndef run(data):\n    return data\n")
     invoker = entry_invoker(script, tmp_path)
-    assert fast_score(invoker, telemetry_enabled=False) is None
+    assert fast_score(invoker) is None
+
+
+def test_fast_path_decided_from_objects_not_text(tmp_path: Path) -> None:
+    # A comment or a string that mentions flask reaches nothing: the rule inspects objects, not source text.
+    script = tmp_path / "score.py"
+    script.write_text(
+        "# flask.request is not used here\nNOTE = 'no flask'\n\n\n"
+        "def init():\n    pass\n\n\ndef run(data):\n    return data\n"
+    )
+    assert fast_score(entry_invoker(script, tmp_path)) is not None
+
+
+def test_no_fast_path_for_a_run_that_is_not_a_function(tmp_path: Path) -> None:
+    script = tmp_path / "score.py"
+    script.write_text(
+        "class Model:\n    def __call__(self, data):\n        return data\n\n\n"
+        "run = Model()\n\n\ndef init():\n    pass\n"
+    )
+    assert fast_score(entry_invoker(script, tmp_path)) is None
 
 
 def test_no_fast_path_when_the_driver_module_mentions_flask(
@@ -322,4 +429,4 @@ def test_no_fast_path_when_the_driver_module_mentions_flask(
     monkeypatch.delitem(sys.modules, "fast_inner", raising=False)
     invoker = entry_invoker(outer, tmp_path)
     assert invoker.entry.run.__module__ == "fast_inner"
-    assert fast_score(invoker, telemetry_enabled=False) is None
+    assert fast_score(invoker) is None

@@ -1,4 +1,4 @@
-"""Unit tests for azmlinfsrv.headers (request ids, 431 limits) and azmlinfsrv.cors."""
+"""Unit tests for the request ids, the 431 limits and the headers middleware (azmlinfsrv.web), and CORS."""
 
 from __future__ import annotations
 
@@ -12,20 +12,20 @@ from typing import Dict, Iterator, Optional
 import flask
 import pytest
 from azmlinfsrv import SERVER_VERSION
-from azmlinfsrv.app import create_app
 from azmlinfsrv.config import CliArgs, build_config
-from azmlinfsrv.cors import CorsPolicy
-from azmlinfsrv.entry import EntryScript
-from azmlinfsrv.headers import (
+from azmlinfsrv.script.entry import EntryScript
+from azmlinfsrv.script.invoke import Invoker
+from azmlinfsrv.script.scoring import Scorer
+from azmlinfsrv.web.app import create_app
+from azmlinfsrv.web.cors import CorsPolicy
+from azmlinfsrv.web.ids import (
     MS_IDS_TOO_LONG,
     REQUEST_ID_TOO_LONG,
     RequestIds,
     new_request_id,
     resolve_ids,
 )
-from azmlinfsrv.invoke import Invoker
-from azmlinfsrv.scoring import Scorer
-from azmlinfsrv.swagger import SwaggerDocuments
+from azmlinfsrv.web.swagger import SwaggerDocuments
 from werkzeug.datastructures import Headers
 
 A, B, C = "rid-A", "ms-B", "client-C"

@@ -15,9 +15,8 @@ import flask
 import numpy as np
 import pytest
 from azmlinfsrv.compat.aml_response import AMLResponse
-from azmlinfsrv.entry import EntryScript
-from azmlinfsrv.headers import IDS_KEY, RequestIds
-from azmlinfsrv.invoke import (
+from azmlinfsrv.script.entry import EntryScript
+from azmlinfsrv.script.invoke import (
     EXEC_MS_HEADER,
     FAILED_HEADER,
     INTERNAL_ERROR,
@@ -25,7 +24,8 @@ from azmlinfsrv.invoke import (
     Invoker,
     to_response,
 )
-from azmlinfsrv.scoring import Scorer, ScoringTimeout
+from azmlinfsrv.script.scoring import Scorer, ScoringTimeout
+from azmlinfsrv.web.ids import RequestIds
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 EMPTY = inspect.Parameter.empty
@@ -161,7 +161,7 @@ def test_http_response_passes_through(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_success_headers(post: flask.Request) -> None:
-    response = invoker_for(lambda data: {"got": data}).score(post)
+    response = invoker_for(lambda data: {"got": data}).score(post, {})
     assert response.status_code == 200
     assert body(response) == b'{"got": "{\\"x\\": 1}"}'
     assert response.headers.getlist(FAILED_HEADER) == ["False"]
@@ -173,7 +173,7 @@ def test_exec_ms_measures_run(post: flask.Request) -> None:
         time.sleep(0.05)
         return "ok"
 
-    response = invoker_for(slow).score(post)
+    response = invoker_for(slow).score(post, {})
     assert float(response.headers[EXEC_MS_HEADER]) >= 45.0
 
 
@@ -181,7 +181,7 @@ def test_run_raises(post: flask.Request, caplog: pytest.LogCaptureFixture) -> No
     def boom(data: str) -> None:
         raise ValueError("boom")
 
-    response = invoker_for(boom).score(post)
+    response = invoker_for(boom).score(post, {})
     assert response.status_code == 500
     assert response.mimetype == "application/json"
     assert body(response) == json.dumps({"message": SCRIPT_ERROR}).encode()
@@ -203,7 +203,7 @@ def test_timeout(post: flask.Request) -> None:
             pass
 
     started = time.monotonic()
-    response = invoker_for(spin, timeout_ms=200).score(post)
+    response = invoker_for(spin, timeout_ms=200).score(post, {})
     assert time.monotonic() - started < 30  # the loop never ends by itself
     assert response.status_code == 500
     assert body(response) == b'{"message": "Scoring timeout after 200 ms"}'
@@ -229,7 +229,7 @@ def test_input_error_does_not_call_run() -> None:
         30,
     )
     with APP.test_request_context("/score", method="POST", data=b"x", content_type="text/plain"):
-        response = invoker.score(flask.request._get_current_object())  # type: ignore[attr-defined]
+        response = invoker.score(flask.request._get_current_object(), {})  # type: ignore[attr-defined]
     assert response.status_code == 415
     assert body(response) == b'{"message": "Expects Content-Type to be application/json"}'
     assert response.headers[FAILED_HEADER] == "False"
@@ -238,7 +238,7 @@ def test_input_error_does_not_call_run() -> None:
 
 
 def test_unserialisable_result_is_internal_error(post: flask.Request) -> None:
-    response = invoker_for(lambda data: {1, 2}).score(post)
+    response = invoker_for(lambda data: {1, 2}).score(post, {})
     assert response.status_code == 500
     assert json.loads(body(response)) == {"message": INTERNAL_ERROR}
     assert response.headers.getlist(FAILED_HEADER) == ["False"]
@@ -259,7 +259,7 @@ def test_unserialisable_result_is_internal_error(post: flask.Request) -> None:
 def test_response_objects_get_one_server_controlled_failed_header(
     post: flask.Request, make: Callable[[], WerkzeugResponse], status: int, failed: str
 ) -> None:
-    response = invoker_for(lambda data: make(), mode="raw").score(post)
+    response = invoker_for(lambda data: make(), mode="raw").score(post, {})
     assert response.status_code == status
     assert response.headers.getlist(FAILED_HEADER) == [failed]
     assert EXEC_MS.match(response.headers[EXEC_MS_HEADER])
@@ -267,7 +267,7 @@ def test_response_objects_get_one_server_controlled_failed_header(
 
 def test_content_type_of_aml_response_is_single(post: flask.Request) -> None:
     response = invoker_for(lambda data: AMLResponse(b"\x89PNG", 200, {"Content-Type": "image/png"})).score(
-        post
+        post, {}
     )
     assert response.headers.getlist("Content-Type") == ["image/png"]
     assert body(response) == b"\x89PNG"
@@ -302,7 +302,7 @@ def test_worker_stuck_is_internal_error(post: flask.Request, caplog: pytest.LogC
     try:
         assert started.wait(5)
         invoker = Invoker(entry_for(lambda data: "never"), scorer, 5000, 0)
-        response = invoker.score(post)
+        response = invoker.score(post, {})
     finally:
         release.set()
         blocker.join(5)
@@ -337,8 +337,8 @@ def test_run_exceptions_and_timeouts_reach_telemetry() -> None:
     for run in (boom, spin, lambda data: "fine"):
         invoker = Invoker(entry_for(run), Scorer(), 200, 30, telemetry)  # type: ignore[arg-type]
         with APP.test_request_context("/score", method="POST", data=b"{}"):
-            flask.request.environ[IDS_KEY] = ids
-            invoker.score(flask.request._get_current_object())  # type: ignore[attr-defined]
+            # The ids arrive as a value, as the headers middleware resolved them: no request context is read.
+            invoker.score(flask.request._get_current_object(), ids.as_telemetry())  # type: ignore[attr-defined]
     expected_ids = {"request_id": "rid", "client_request_id": "cid"}
     assert telemetry.exceptions == [(ValueError, expected_ids), (ScoringTimeout, expected_ids)]
     # Only the call that returned produces a model-data record, with the input run() received.

@@ -17,7 +17,8 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 from azmlinfsrv.config import CliArgs, ServerConfig, build_config
 from azmlinfsrv.log_format import LOG_FORMAT, AMLLogFormatter, RootAccessFilter
-from azmlinfsrv.logs import PrintCapture, builtin_config, configure_logging, emit, find_logging_json
+from azmlinfsrv.logs.configure import builtin_config, configure_logging, emit, find_logging_json
+from azmlinfsrv.logs.printcapture import PrintCapture
 
 LINE = re.compile(
     r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} (?P<level>[DIWEC]) \[(?P<pid>\d+)\] (?P<name>\S+) - "

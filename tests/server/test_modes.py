@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import flask
 import pytest
-from azmlinfsrv.entry import EntryScript
-from azmlinfsrv.modes import InputError, query_as_dict, run_kwargs
+from azmlinfsrv.script.entry import EntryScript
+from azmlinfsrv.script.modes import InputError, query_as_dict, run_kwargs
 
 EMPTY = inspect.Parameter.empty
 APP = flask.Flask("test_modes")

@@ -13,7 +13,7 @@ import time
 from typing import Any, Dict, List
 
 import pytest
-from azmlinfsrv.scoring import Scorer, ScoringTimeout, WorkerStuck
+from azmlinfsrv.script.scoring import Scorer, ScoringTimeout, WorkerStuck
 
 LONG = 10.0
 # Wall-time bounds are about outcome, not speed: "interrupted" means long before the blocking call would end

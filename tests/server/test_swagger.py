@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 import pytest
-from azmlinfsrv.swagger import (
+from azmlinfsrv.web.swagger import (
     SwaggerDocuments,
     SwaggerSettings,
     build_swaggers,

@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 from azmlinfsrv.runners import sync_threads
+from azmlinfsrv.runners.loaded import LoadedWorker
 from azmlinfsrv.runners.sync_threads import HEARTBEAT_S, ThreadedSyncWorker
-from azmlinfsrv.scoring import BUSY_FOR_EXTENSION
 
 
 class Clock:
@@ -33,13 +33,34 @@ class Heartbeat:
         self.beats += 1
 
 
+def wsgi_app(environ: Dict[str, Any], start_response: Any) -> List[bytes]:
+    return []
+
+
 def make_worker(timeout: int, busy_for: Optional[float] = None) -> Any:
+    """A worker loaded as gunicorn loads it: `app.wsgi()` gives the LoadedWorker that boot() returned."""
     worker: Any = ThreadedSyncWorker.__new__(ThreadedSyncWorker)
-    worker.cfg = SimpleNamespace(timeout=timeout)
+    worker.cfg = SimpleNamespace(timeout=timeout, reload=False)
     worker.tmp = Heartbeat()
-    extensions: Dict[str, Any] = {BUSY_FOR_EXTENSION: lambda: busy_for}
-    worker.wsgi = SimpleNamespace(extensions=extensions)
+    worker.app = SimpleNamespace(wsgi=lambda: LoadedWorker(wsgi_app, lambda: busy_for))
+    worker.load_wsgi()
     return worker
+
+
+def test_loaded_worker_serves_its_app() -> None:
+    assert make_worker(timeout=300).wsgi is wsgi_app
+
+
+def test_plain_wsgi_app_serves_without_a_busy_probe(clock: Clock) -> None:
+    # The bench's bare Flask app runs on this worker class too.
+    worker: Any = ThreadedSyncWorker.__new__(ThreadedSyncWorker)
+    worker.cfg = SimpleNamespace(timeout=2, reload=False)
+    worker.tmp = Heartbeat()
+    worker.app = SimpleNamespace(wsgi=lambda: wsgi_app)
+    worker.load_wsgi()
+    assert worker.wsgi is wsgi_app
+    worker.notify()
+    assert worker.tmp.beats == 1
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
-from azmlinfsrv.unified.app import create_fastml_app, resolve_request_id
-from azmlinfsrv.unified.execution import InferencePool
-from azmlinfsrv.unified.modelservice import BaseService
-from azmlinfsrv.unified.services import FastmlService, ServiceSet
+from azmlinfsrv.fastml.app import create_fastml_app, resolve_request_id
+from azmlinfsrv.fastml.execution import InferencePool
+from azmlinfsrv.fastml.modelservice import BaseService
+from azmlinfsrv.fastml.services import FastmlService
+from azmlinfsrv.unified.services import ServiceSet
 from flask.testing import FlaskClient
 
 

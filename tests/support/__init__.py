@@ -13,8 +13,11 @@ from .server import (
     health_status,
     poll_until,
     raw_request,
+    run_command_to_exit,
     run_to_exit,
     server_args,
+    server_env,
+    start_command,
     start_server,
 )
 
@@ -31,7 +34,10 @@ __all__ = [
     "health_status",
     "poll_until",
     "raw_request",
+    "run_command_to_exit",
     "run_to_exit",
     "server_args",
+    "server_env",
+    "start_command",
     "start_server",
 ]

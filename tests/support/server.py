@@ -270,11 +270,30 @@ def start_server(
     With `ready`, wait until `GET /` answers 200 (a server that exits or stays unready fails the test).
     """
     port = port if port is not None else free_port()
+    return start_command(
+        _command(server_args(script, port, args)), port, env=env, cwd=cwd, ready=ready, timeout=timeout
+    )
+
+
+def start_command(
+    argv: list[str],
+    port: int,
+    *,
+    env: EnvOverrides | None = None,
+    cwd: Path | None = None,
+    ready: bool = True,
+    timeout: float = 30.0,
+) -> RunningServer:
+    """Start any server command line `argv` that will listen on `port` (another server's CLI included).
+
+    The process gets its own session and the scrubbed environment of `server_env(env)`; with `ready`, wait
+    until `GET /` answers 200.
+    """
     log_dir = Path(tempfile.mkdtemp(prefix="azmlinfsrv-test-"))
     stdout = (log_dir / "stdout.log").open("wb")
     stderr = (log_dir / "stderr.log").open("wb")
     proc = subprocess.Popen(
-        _command(server_args(script, port, args)),
+        argv,
         stdin=subprocess.DEVNULL,
         stdout=stdout,
         stderr=stderr,
@@ -299,10 +318,19 @@ def run_to_exit(
     timeout: float = 30.0,
 ) -> tuple[int, str]:
     """Run the CLI with `args` until it exits; return its exit code and its combined stdout and stderr."""
-    argv = list(args)
+    return run_command_to_exit(_command(args), env=env, cwd=cwd, timeout=timeout)
+
+
+def run_command_to_exit(
+    argv: list[str],
+    env: EnvOverrides | None = None,
+    cwd: Path | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, str]:
+    """Run any command line `argv` until it exits; return its exit code and its combined stdout and stderr."""
     with tempfile.TemporaryFile() as output:
         proc = subprocess.Popen(
-            _command(argv),
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -319,5 +347,5 @@ def run_to_exit(
         output.seek(0)
         text = output.read().decode(errors="replace")
     if code is None:
-        raise AssertionError(f"azmlinfsrv {argv} did not exit within {timeout}s; output:\n{text}")
+        raise AssertionError(f"{argv} did not exit within {timeout}s; output:\n{text}")
     return code, text

@@ -1,0 +1,1 @@
+"""Helpers of `bench/detection.py`: the script suite, one gate run per (script, seed), the summary table."""
