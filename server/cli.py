@@ -14,6 +14,7 @@ from .compat import aliases
 from .config import CliArgs, ConfigError, ServerConfig, build_config, script_named_in
 from .exitcodes import EXIT_USAGE
 from .logs.configure import builtin_config, configure_logging, emit
+from .watchdog import start_watchdog
 
 logger = logging.getLogger("azmlinfsrv")
 
@@ -126,6 +127,7 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as exc:
         _log_config_error(exc)
         return exc.exit_code
+    start_watchdog(config.watchdog_fd)
     return _serve(config)
 
 

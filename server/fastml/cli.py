@@ -8,6 +8,8 @@ import sys
 from importlib import metadata
 from typing import NoReturn, Optional, Sequence
 
+from ..watchdog import start_watchdog, watchdog_fd
+
 EXIT_LOG_DIR = 1
 DISTRIBUTION = "scorecheck"
 
@@ -31,6 +33,8 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
         threads=ns.threads,
         timeout_s=ns.timeout,
     )
+    # An integration option (docs/server.md): a harness's pipe whose end-of-file ends this server.
+    start_watchdog(watchdog_fd(os.environ))
     try:
         configure_logging(options)
     except OSError as exc:

@@ -3,13 +3,29 @@ a crashed worker is a server failure, and nothing outlives the gate."""
 
 from __future__ import annotations
 
+import os
+import random
+import signal
+import subprocess
 import time
+import uuid
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 
 from tests.scorecheck.junit_checks import Report, check_report
-from tests.scorecheck.sc_support import ECHO, SCRIPTS, scorecheck, write
+from tests.scorecheck.sc_support import (
+    ECHO,
+    SCORECHECK,
+    SCRIPTS,
+    cli_env,
+    end_all,
+    poll,
+    processes_with,
+    scorecheck,
+    write,
+)
 
 # Starts servers: deselect with -m "not slow" for a fast inner loop.
 pytestmark = pytest.mark.slow
@@ -91,3 +107,61 @@ def test_an_init_failing_on_an_unset_model_dir_names_the_option_and_only_the_use
     startup = _report(tmp_path / "TEST-scorecheck.xml").case("startup")
     assert startup.text is not None
     assert "pass --model-dir DIR" in startup.text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Nothing outlives the gate
+
+
+def _phase(output: str) -> str:
+    """How far a run had come: start-up, replay (the progress line) or the property phase."""
+    if "server ready" not in output:
+        return "start-up"
+    return "property" if "." * 10 in output else "replay"
+
+
+def _kill_gate_at(tmp_path: Path, moment: float, token: str) -> Tuple[str, int]:
+    """Start a gate run, SIGKILL it `moment` seconds later; how far it had come, and its server processes."""
+    log = tmp_path / f"gate-{moment:.2f}.log"
+    with log.open("w") as out:
+        gate = subprocess.Popen(
+            [str(SCORECHECK), "run", str(ECHO), "cases", "--max-time", "8"],
+            cwd=tmp_path,
+            env=cli_env({"SC_LIFELINE_TOKEN": token}),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            time.sleep(moment)  # the random moment itself: what is tested is what happens at it
+            assert gate.poll() is None, f"the run ended before {moment:.2f} s: {log.read_text()}"
+            servers = len([pid for pid in processes_with(token) if pid != gate.pid])
+            os.kill(gate.pid, signal.SIGKILL)
+            gate.wait()
+        finally:
+            if gate.poll() is None:
+                os.killpg(gate.pid, signal.SIGKILL)
+                gate.wait()
+    return _phase(log.read_text()), servers
+
+
+def test_a_gate_killed_at_20_random_moments_leaves_no_server_process(tmp_path: Path) -> None:
+    for i in range(10):  # each takes 0.1 s: the replay lasts a second
+        write(tmp_path / "cases" / f"c{i}.yaml", 'request: {json: {"tag": "ok", "sleep": 0.1}}\n')
+    rng = random.Random(13)
+    moments = sorted(rng.uniform(0.0, 6.0) for _ in range(20))
+    phases = [_kill_and_check(tmp_path, moment) for moment in moments]
+    # The moments spread over the whole run, not just its start.
+    assert "start-up" in phases, list(zip(moments, phases))
+    assert len(set(phases)) >= 2, list(zip(moments, phases))
+
+
+def _kill_and_check(tmp_path: Path, moment: float) -> str:
+    token = f"sc-lifeline-{uuid.uuid4()}"
+    try:
+        phase, servers = _kill_gate_at(tmp_path, moment, token)
+        assert servers > 0 or phase == "start-up", (moment, phase)  # a server was there to outlive the gate
+        poll(lambda: not processes_with(token), 15.0, f"the server to end after a kill at {moment:.2f} s")
+    finally:
+        end_all(token)
+    return phase

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -54,3 +56,26 @@ def scorecheck(
         timeout=CLI_TIMEOUT,
         check=False,
     )
+
+
+def processes_with(token: str) -> list[int]:
+    """Live (non-zombie) processes whose environment holds `token`: everything a test's process started,
+    whichever session or group it moved to and whoever its parent is now."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if token.encode() not in (proc / "environ").read_bytes():
+                continue
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        if state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def end_all(token: str) -> None:
+    """SIGKILL whatever `processes_with(token)` finds: a failing test leaves nothing behind."""
+    for pid in processes_with(token):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
