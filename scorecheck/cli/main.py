@@ -1,22 +1,20 @@
 """`scorecheck run` and `scorecheck record`: settings -> fixtures -> runner events -> reporters -> exit code.
 
-This is the only module that exits the process or installs signal handlers. SIGTERM (a cancelled CI job) is
-turned into the same path as Ctrl-C, so the server is stopped and the report written in both cases.
+Together with `cli/__init__.py` (the console script, which installs the signal handlers first), the only place
+that ends the process or handles signals. Ctrl-C and SIGTERM (a cancelled CI job) take the same path
+(`scorecheck.interrupts`): the server is stopped, the report written, and the exit code is 130.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
 import textwrap
 import traceback
 from pathlib import Path
-from types import FrameType
-from typing import Generator, Iterator, List, Optional, Protocol, Sequence
+from typing import Generator, List, Optional, Protocol, Sequence
 
-from .. import __version__
+from .. import __version__, interrupts
 from ..config import (
     DEFAULT_JUNIT_XML,
     DEFAULT_MAX_EXAMPLES,
@@ -30,7 +28,7 @@ from ..config import (
     build_config,
 )
 from ..engine.events import fixture_error_events
-from ..engine.session import run
+from ..engine.session import interrupted_before_start, run
 from ..fixtures.load import load_fixtures
 from ..fixtures.record import RecordError, Snapshotter, plan_recording
 from ..fixtures.select import select
@@ -303,6 +301,9 @@ def _pump(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -
         pending = None
         if isinstance(event, RunFinished):
             code = event.exit_code
+            interrupts.allow_raise(
+                False
+            )  # the verdict is in: an interrupt now must not cut the reports short
         try:
             for reporter in reporters:
                 reporter.handle(event)
@@ -313,6 +314,7 @@ def _pump(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -
 def _drive(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -> int:
     reason: Optional[str] = None
     code = int(ExitCode.HARNESS)
+    interrupts.allow_raise(True)
     try:
         code = _pump(events, reporters)
     except KeyboardInterrupt:
@@ -321,6 +323,7 @@ def _drive(events: Generator[Event, None, None], reporters: Sequence[Reporter]) 
         reason = traceback.format_exc()
         _error(f"internal error:\n{reason}")
     finally:
+        interrupts.allow_raise(False)  # the reports are written whatever arrives now
         events.close()
         _close(reporters, reason)
     return code
@@ -365,6 +368,8 @@ def _run(config: RunConfig) -> int:
         return int(ExitCode.USAGE)
     snapshots = Snapshotter("update") if config.update else None
     reporters = _reporters(config)
+    if interrupts.interrupted():  # during the set-up: report every case as not run
+        return _drive(interrupted_before_start(config, selected, exit_code_for), reporters)
     code = _drive(
         run(config, selected, exit_codes=exit_code_for, observer=snapshots.observe if snapshots else None),
         reporters,
@@ -391,9 +396,12 @@ def _record(config: RunConfig) -> int:
         plan.remove()
         return _fixture_problems(errors, config)
     snapshots = Snapshotter("record")
-    code = _drive(
-        run(config, cases, exit_codes=exit_code_for, observer=snapshots.observe), _reporters(config)
+    events = (
+        interrupted_before_start(config, cases, exit_code_for)
+        if interrupts.interrupted()
+        else run(config, cases, exit_codes=exit_code_for, observer=snapshots.observe)
     )
+    code = _drive(events, _reporters(config))
     written = set(snapshots.write())
     for path in paths:
         if path not in written:
@@ -402,38 +410,31 @@ def _record(config: RunConfig) -> int:
     return code
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    def interrupt(signum: int, frame: Optional[FrameType]) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def run_cli(argv: Optional[Sequence[str]] = None) -> int:
+    """The exit code of one command; the signal handlers are in place already (`scorecheck.cli.main`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        sys.exit(ExitCode.USAGE)
+        return int(ExitCode.USAGE)
     try:
         config = build_config(args)
     except ConfigError as exc:
         _error(str(exc))
-        sys.exit(ExitCode.USAGE)
+        return _unless_interrupted(ExitCode.USAGE)
     problems = preflight(config)
     if problems:
         _error(f"{len(problems)} problem(s); nothing was started:")
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
-        sys.exit(ExitCode.USAGE)
-    with _sigterm_as_interrupt():
-        try:
-            code = _record(config) if config.command == "record" else _run(config)
-        except KeyboardInterrupt:
-            code = int(ExitCode.INTERRUPTED)
-    sys.exit(code)
+        return _unless_interrupted(ExitCode.USAGE)
+    try:
+        code = _record(config) if config.command == "record" else _run(config)
+    except KeyboardInterrupt:  # outside a run: nothing was started, nothing to report
+        code = int(ExitCode.INTERRUPTED)
+    return _unless_interrupted(code)
+
+
+def _unless_interrupted(code: int) -> int:
+    """An interrupt received at any moment (even after the verdict was printed) ends in 130."""
+    return int(ExitCode.INTERRUPTED) if interrupts.interrupted() else int(code)

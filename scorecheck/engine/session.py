@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import time
 import traceback
-from typing import Callable, ContextManager, Generator, Optional, Sequence, Tuple
+from typing import Callable, ContextManager, Generator, Iterator, Optional, Sequence, Tuple
 
+from .. import interrupts
 from ..config import RunConfig
 from ..model import Case, Event, RequestSpec, RunFinished, RunOutcome, ServerFailed, ServerStarted
 from ..phases.properties import property_phase
@@ -127,13 +128,15 @@ def run(
     tally = Tally(config, cases)
     session = _session(config, cases, observer, phases)
     try:
+        interrupts.check()
         for event in session:
             tally.record(event)
             yield event
+            interrupts.check()  # an interrupt swallowed on the way (a gc callback) is raised again here
     except KeyboardInterrupt:
+        interrupts.handled()
         session.close()  # stops the server before anything else is reported
-        reason = "interrupted (Ctrl-C or SIGTERM)"
-        yield from tally.recorded(tally.abort("interrupted", reason, "Interrupted", "interrupted", ""))
+        yield from tally.recorded(_interrupted(tally))
     except Exception as exc:  # a scorecheck bug must still leave a report and no server behind
         session.close()
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -144,3 +147,18 @@ def run(
     finally:
         session.close()
     yield RunFinished(elapsed_s=time.monotonic() - started, exit_code=exit_codes(tally.outcome()))
+
+
+def interrupted_before_start(
+    config: RunConfig, cases: Sequence[Case], exit_codes: ExitCodes
+) -> Generator[Event, None, None]:
+    """The report of a run interrupted while it was being set up: every case not run, nothing started."""
+    tally = Tally(config, cases)
+    yield from _interrupted(tally)
+    yield RunFinished(elapsed_s=0.0, exit_code=exit_codes(tally.outcome()))
+
+
+def _interrupted(tally: Tally) -> Iterator[Event]:
+    signal_name = interrupts.name()
+    reason = f"interrupted ({signal_name or 'Ctrl-C or SIGTERM'})"
+    return tally.abort("interrupted", reason, "Interrupted", "interrupted", "")

@@ -28,6 +28,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.reporting import with_reporter
 from hypothesis.strategies import SearchStrategy
 
+from .. import interrupts
 from ..model import Observation, RequestSpec
 from ..serverproc.client import Client, RequestError
 from ..serverproc.process import ServerProcess
@@ -264,6 +265,7 @@ class Search:
     # -- one example --------------------------------------------------------------------------------------------
 
     def _example(self, kind: str, request: RequestSpec) -> None:
+        interrupts.check()  # hypothesis may have swallowed a Ctrl-C in one of its gc callbacks
         if self.expired():
             return
         ex = self.sender.exchange(kind, request)

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
+from .. import interrupts
 from ..model import Observation, RequestSpec
 from .logs import has_access_line
 
@@ -178,6 +179,7 @@ class Client:
         `timeout_s` shortens the client's timeout for this request (a phase's time budget running out).
         """
         # requests refuses a zero timeout; a budget that has just run out still gets one short try.
+        interrupts.check()
         timeout = self.timeout_s if timeout_s is None else max(0.01, min(timeout_s, self.timeout_s))
         request_id = new_request_id()
         if self.logs is not None:

@@ -3,6 +3,7 @@ a crashed worker is a server failure, and nothing outlives the gate."""
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import signal
@@ -10,10 +11,15 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
+from scorecheck import interrupts
+from scorecheck.cli import main as cli_main
+from scorecheck.model import Event, RequestSpec, RunFinished
+from scorecheck.phases.search import Search
+from scorecheck.reporters.console import ConsoleReporter
 from tests.scorecheck.junit_checks import Report, check_report
 from tests.scorecheck.sc_support import (
     ECHO,
@@ -165,3 +171,129 @@ def _kill_and_check(tmp_path: Path, moment: float) -> str:
     finally:
         end_all(token)
     return phase
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Ctrl-C and SIGTERM: always exit 130 with the report written
+
+
+def _handlers_installed(pid: int) -> bool:
+    """Whether the process catches SIGINT and SIGTERM yet (the SigCgt mask of /proc/<pid>/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    wanted = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    return caught & wanted == wanted
+
+
+def _interrupt_at(tmp_path: Path, sig: signal.Signals, moment: float, run: int) -> Tuple[int, Path, str]:
+    """Start a gate run, send `sig` `moment` seconds after its handlers are in place; exit code and report."""
+    report = tmp_path / f"report-{run}.xml"
+    log = tmp_path / f"gate-{run}.log"
+    args = ["run", str(ECHO), "cases", "--max-time", "8", "--junit-xml", str(report)]
+    with log.open("w") as out:
+        gate = subprocess.Popen(
+            [str(SCORECHECK), *args],
+            cwd=tmp_path,
+            env=cli_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            poll(lambda: _handlers_installed(gate.pid), 30.0, "the gate's signal handlers")
+            time.sleep(moment)  # the random moment itself
+            gate.send_signal(sig)
+            code = gate.wait(timeout=60)
+        finally:
+            if gate.poll() is None:
+                os.killpg(gate.pid, signal.SIGKILL)
+                gate.wait()
+    return code, report, log.read_text()
+
+
+def test_sigint_and_sigterm_at_random_moments_end_in_130_with_the_report(tmp_path: Path) -> None:
+    for i in range(10):
+        write(tmp_path / "cases" / f"c{i}.yaml", 'request: {json: {"tag": "ok", "sleep": 0.1}}\n')
+    rng = random.Random(5)
+    # Half in the first 0.4 s (imports, settings, fixtures, the server's start), half later (replay, search).
+    moments = [rng.uniform(0.0, 0.4) for _ in range(6)] + [rng.uniform(0.4, 6.0) for _ in range(6)]
+    for run, moment in enumerate(moments):
+        sig = (signal.SIGINT, signal.SIGTERM)[run % 2]
+        code, report, output = _interrupt_at(tmp_path, sig, moment, run)
+        assert code == 130, f"{sig.name} at {moment:.2f} s: exit {code}\n{output}"
+        interrupted = _report(report).case("interrupted")
+        assert interrupted.type == "Interrupted", output
+        assert interrupted.message == f"interrupted ({sig.name})"
+
+
+@pytest.fixture
+def in_process_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Run `scorecheck.cli.main` in this process (its handlers included), restoring the handlers after."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    interrupts.reset()
+    try:
+        yield tmp_path
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        interrupts.reset()
+
+
+def _cli(*args: str) -> int:
+    with pytest.raises(SystemExit) as ended:
+        cli_main([*args])
+    return int(ended.value.code or 0)
+
+
+def test_a_sigterm_right_after_passed_is_printed_still_writes_the_report_and_exits_130(
+    in_process_cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(in_process_cli / "cases" / "a.yaml", OK)
+    handle = ConsoleReporter.handle
+
+    def handle_then_sigterm(self: ConsoleReporter, event: Event) -> None:
+        handle(self, event)
+        if isinstance(event, RunFinished):  # "PASSED (exit code 0) ..." has just been printed
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(ConsoleReporter, "handle", handle_then_sigterm)
+    assert _cli("run", "--no-properties", str(ECHO), "cases") == 130
+    report = _report(in_process_cli / "TEST-scorecheck.xml")
+    assert report.case("a.yaml").result is None  # the whole run is in the report
+
+
+# The KeyboardInterrupt raised inside the gc callback is swallowed (reported as unraisable): the point.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_sigint_swallowed_by_a_gc_callback_still_ends_the_run(
+    in_process_cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(in_process_cli / "cases" / "a.yaml", 'request: {json: {"data": [1, 2]}}\n')
+    example = Search._example
+    fired: List[bool] = []
+
+    def sigint_inside_gc(phase: str, info: Dict[str, int]) -> None:
+        if not fired:
+            fired.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs here, inside the callback, which swallows its exception
+                pass
+
+    def first_example_collects(self: Search, kind: str, request: RequestSpec) -> None:
+        if not fired:
+            gc.callbacks.append(sigint_inside_gc)
+            try:
+                gc.collect()
+            finally:
+                gc.callbacks.remove(sigint_inside_gc)
+        example(self, kind, request)
+
+    monkeypatch.setattr(Search, "_example", first_example_collects)
+    assert _cli("run", str(ECHO), "cases", "--max-time", "5") == 130
+    assert fired
+    report = _report(in_process_cli / "TEST-scorecheck.xml")
+    assert report.case("interrupted").message == "interrupted (SIGINT)"
