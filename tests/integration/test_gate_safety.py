@@ -20,7 +20,6 @@ from scorecheck.cli import main as cli_main
 from scorecheck.model import Event, RequestSpec, RunFinished
 from scorecheck.phases.search import Search
 from scorecheck.reporters.console import ConsoleReporter
-from tests.scorecheck.junit_checks import Report, check_report
 from tests.scorecheck.sc_support import (
     ECHO,
     SCORECHECK,
@@ -29,6 +28,7 @@ from tests.scorecheck.sc_support import (
     end_all,
     poll,
     processes_with,
+    report_at,
     scorecheck,
     write,
 )
@@ -37,13 +37,8 @@ from tests.scorecheck.sc_support import (
 pytestmark = pytest.mark.slow
 
 HANGS = SCRIPTS / "sc_hangs.py"
-OK = 'request: {json: {"tag": "ok"}}\nexpect: {json: {"echo": {"tag": "ok"}}}\n'
+OK = 'request: {json: {"echo_me": 1}}\nexpect: {json: {"echo": {"echo_me": 1}}}\n'
 SHAPE = 'request: {json: {"data": [1, 2]}}\nexpect: {json: {"ok": true}}\n'
-
-
-def _report(path: Path) -> Report:
-    assert path.is_file(), f"no report at {path}"
-    return check_report(path)
 
 
 def test_a_hanging_run_ends_within_max_time_plus_one_request_timeout(tmp_path: Path) -> None:
@@ -56,7 +51,7 @@ def test_a_hanging_run_ends_within_max_time_plus_one_request_timeout(tmp_path: P
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stdout + result.stderr
-    report = _report(tmp_path / "TEST-scorecheck.xml")
+    report = report_at(tmp_path / "TEST-scorecheck.xml")
     hung = report.case("server_survives")
     assert (hung.result, hung.type) == ("failure", "Timeout"), hung.text
     assert report.case("a.yaml").type == "Timeout"
@@ -72,7 +67,7 @@ def test_a_worker_killed_mid_request_is_a_server_failure_and_the_run_goes_on(tmp
     write(tmp_path / "cases" / "c.yaml", OK)
     result = scorecheck(["run", "--no-properties", str(ECHO), "cases"], cwd=tmp_path)
     assert result.returncode == 3, result.stdout + result.stderr
-    report = _report(tmp_path / "TEST-scorecheck.xml")
+    report = report_at(tmp_path / "TEST-scorecheck.xml")
     killed = report.case("b.yaml")
     assert (killed.result, killed.type) == ("error", "WorkerDied"), killed.text
     assert killed.message is not None
@@ -110,7 +105,7 @@ def test_an_init_failing_on_an_unset_model_dir_names_the_option_and_only_the_use
     shown = result.stdout.split("SERVER FAILED TO START", 1)[1].split("\n\n", 1)[0]
     frames = [line.strip() for line in shown.splitlines() if line.strip().startswith("File ")]
     assert frames == [f'File "{script}", line 10, in init'], shown
-    startup = _report(tmp_path / "TEST-scorecheck.xml").case("startup")
+    startup = report_at(tmp_path / "TEST-scorecheck.xml").case("startup")
     assert startup.text is not None
     assert "pass --model-dir DIR" in startup.text
 
@@ -214,7 +209,7 @@ def _interrupt_at(tmp_path: Path, sig: signal.Signals, moment: float, run: int) 
     return code, report, log.read_text()
 
 
-def test_sigint_and_sigterm_at_random_moments_end_in_130_with_the_report(tmp_path: Path) -> None:
+def test_sigint_and_sigterm_at_random_moments_end_in_130_with_thereport_at(tmp_path: Path) -> None:
     for i in range(10):
         write(tmp_path / "cases" / f"c{i}.yaml", 'request: {json: {"tag": "ok", "sleep": 0.1}}\n')
     rng = random.Random(5)
@@ -224,7 +219,7 @@ def test_sigint_and_sigterm_at_random_moments_end_in_130_with_the_report(tmp_pat
         sig = (signal.SIGINT, signal.SIGTERM)[run % 2]
         code, report, output = _interrupt_at(tmp_path, sig, moment, run)
         assert code == 130, f"{sig.name} at {moment:.2f} s: exit {code}\n{output}"
-        interrupted = _report(report).case("interrupted")
+        interrupted = report_at(report).case("interrupted")
         assert interrupted.type == "Interrupted", output
         assert interrupted.message == f"interrupted ({sig.name})"
 
@@ -263,7 +258,7 @@ def test_a_sigterm_right_after_passed_is_printed_still_writes_the_report_and_exi
 
     monkeypatch.setattr(ConsoleReporter, "handle", handle_then_sigterm)
     assert _cli("run", "--no-properties", str(ECHO), "cases") == 130
-    report = _report(in_process_cli / "TEST-scorecheck.xml")
+    report = report_at(in_process_cli / "TEST-scorecheck.xml")
     assert report.case("a.yaml").result is None  # the whole run is in the report
 
 
@@ -295,5 +290,5 @@ def test_a_sigint_swallowed_by_a_gc_callback_still_ends_the_run(
     monkeypatch.setattr(Search, "_example", first_example_collects)
     assert _cli("run", str(ECHO), "cases", "--max-time", "5") == 130
     assert fired
-    report = _report(in_process_cli / "TEST-scorecheck.xml")
+    report = report_at(in_process_cli / "TEST-scorecheck.xml")
     assert report.case("interrupted").message == "interrupted (SIGINT)"

@@ -10,7 +10,10 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
+
+if TYPE_CHECKING:
+    from tests.scorecheck.junit_checks import Report
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "tests" / "scripts"
@@ -79,3 +82,11 @@ def end_all(token: str) -> None:
     for pid in processes_with(token):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def report_at(path: Path) -> Report:
+    """The JUnit report at `path`, checked against the profile CI consumers read."""
+    from tests.scorecheck.junit_checks import check_report
+
+    assert path.is_file(), f"no report at {path}"
+    return check_report(path)
