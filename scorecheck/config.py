@@ -37,6 +37,16 @@ DEFAULT_MAX_TIME = 30.0
 DEFAULT_SHRINK_TIME = 10.0
 DEFAULT_SAVE_FAILURES = ".scorecheck/failures"
 SEVERITIES = ("warning", "failure")
+# Every duration is a bound the gate keeps; past a day, clocks and sockets overflow (and no CI job waits).
+MAX_SECONDS = 86_400.0
+# option -> (the RunConfig field, the largest value allowed); each must also be finite and greater than 0.
+DURATIONS: Dict[str, Tuple[str, float]] = {
+    "startup-timeout": ("startup_timeout", MAX_SECONDS),
+    "request-timeout": ("request_timeout", MAX_SECONDS),
+    "max-time": ("max_time", MAX_SECONDS),
+    "shrink-time": ("shrink_time", MAX_SECONDS),
+    "max-latency-ms": ("max_latency_ms", MAX_SECONDS * 1000),
+}
 
 
 class ConfigError(Exception):
@@ -139,10 +149,17 @@ def _strings(value: Any, key: str) -> Tuple[str, ...]:
     return tuple(items)
 
 
+def check_duration(label: str, value: float, limit: float) -> float:
+    """`value` when it is a usable bound: finite, greater than 0 and at most `limit` (NaN fails every test)."""
+    if not (0 < value <= limit):
+        raise ConfigError(f"{label}: must be a number greater than 0 and at most {limit:g}, got {value:g}")
+    return value
+
+
 def _number(value: Any, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"[tool.scorecheck] {key}: must be a number greater than 0")
-    return float(value)
+    return check_duration(f"[tool.scorecheck] {key}", float(value), DURATIONS[key][1])
 
 
 def _flag(value: Any, key: str) -> bool:
@@ -350,13 +367,6 @@ def _validate_properties(config: RunConfig) -> None:
         raise ConfigError("--seed: must be 0 or more")
     if config.malformed_severity not in SEVERITIES:
         raise ConfigError(f"--malformed-severity: must be one of {', '.join(SEVERITIES)}")
-    for name, value in (
-        ("--max-time", config.max_time),
-        ("--shrink-time", config.shrink_time),
-        ("--max-latency-ms", config.max_latency_ms),
-    ):
-        if value is not None and value <= 0:
-            raise ConfigError(f"{name}: must be greater than 0")
 
 
 def failures_dir(config: RunConfig) -> Optional[Path]:
@@ -386,12 +396,7 @@ def _validate_ignore(config: RunConfig) -> None:
 
 
 def _validate_outputs(config: RunConfig) -> None:
-    report = config.junit_xml
-    if config.command == "run" and report and Path(report).is_dir():
-        raise ConfigError(
-            f"--junit-xml {report}: is a directory; give a file path, e.g. --junit-xml "
-            f"{(Path(report) / DEFAULT_JUNIT_XML).as_posix()}"
-        )
+    # The report paths of `run` are checked by the CLI's pre-flight, with every other problem at once.
     out = config.out_dir
     if config.command == "record" and out and Path(out).exists() and not Path(out).is_dir():
         raise ConfigError(f"--out {out}: is a file; give the folder the new fixtures go in")
@@ -414,12 +419,10 @@ def _validate(config: RunConfig) -> None:
     if config.command == "record" and not config.out_dir:
         raise ConfigError("record needs --out DIR, the folder the fixtures are written to")
     _validate_outputs(config)
-    for name, value in (
-        ("--startup-timeout", config.startup_timeout),
-        ("--request-timeout", config.request_timeout),
-    ):
-        if value <= 0:
-            raise ConfigError(f"{name}: must be greater than 0")
+    for option, (field_name, limit) in DURATIONS.items():
+        value = getattr(config, field_name)
+        if value is not None:
+            check_duration(f"--{option}", value, limit)
     _validate_properties(config)
     _validate_ignore(config)
 

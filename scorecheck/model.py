@@ -160,10 +160,15 @@ class ServerFailed:
     log: str
     message: str
     exit_code: Optional[int]
+    traceback: str = ""  # the user's frames and the exception lines, without the server's own frames
+    hint: str = ""  # the option that fixes it, when one is known (a missing --model-dir)
 
 
 # `kind` of a passed case that carries a warning: reported, but not failing the gate.
 WARNING_KIND = "Warning"
+# A worker died while handling a request (the master started another): the server crashed, as it would
+# in production, even though the run could go on. Such a case makes the run's outcome "server_failed".
+CRASH_KIND = "WorkerDied"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from .config import CliArgs, ConfigError, ServerConfig, build_config, script_nam
 from .exitcodes import EXIT_USAGE
 from .log_format import install_log_escaping
 from .logs.configure import builtin_config, configure_logging, emit
+from .watchdog import start_watchdog
 
 logger = logging.getLogger("azmlinfsrv")
 
@@ -128,6 +129,7 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     except ConfigError as exc:
         _log_config_error(exc)
         return exc.exit_code
+    start_watchdog(config.watchdog_fd)
     return _serve(config)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Tuple
 
 from . import SERVER_VERSION
+from .watchdog import watchdog_fd
 
 DEFAULT_SCORING_TIMEOUT_MS = 3_600_000
 DEFAULT_WORKER_TIMEOUT_S = 300
@@ -124,6 +125,8 @@ class ServerConfig:
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
     # Lines to log at start-up, as (level, message), gathered while building so that nothing here prints.
     notices: Tuple[Tuple[str, str], ...] = field(default=())
+    # AZMLINFSRV_WATCHDOG_FD: a pipe from the harness that started us; its end-of-file ends the server.
+    watchdog_fd: Optional[int] = None
 
     @property
     def health_enabled(self) -> bool:
@@ -299,6 +302,7 @@ def build_config(args: CliArgs, environ: Mapping[str, str], cwd: str) -> ServerC
         workspace_name=src.text("WORKSPACE_NAME", "") or "",
         hostname=src.text("HOSTNAME", "Unknown") or "Unknown",
         version_header=_version_header(env.get("SERVER_VERSION_LOG_RESPONSE_ENABLED")),
+        watchdog_fd=watchdog_fd(environ),
         cors_origins=args.cors_origins if args.cors_origins is not None else env.get("AML_CORS_ORIGINS"),
         log_level=log_level,
         log_level_explicit=explicit,

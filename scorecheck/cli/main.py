@@ -1,23 +1,21 @@
 """`scorecheck run` and `scorecheck record`: settings -> fixtures -> runner events -> reporters -> exit code.
 
-This is the only module that exits the process or installs signal handlers. SIGTERM (a cancelled CI job) is
-turned into the same path as Ctrl-C, so the server is stopped and the report written in both cases.
+Together with `cli/__init__.py` (the console script, which installs the signal handlers first), the only place
+that ends the process or handles signals. Ctrl-C and SIGTERM (a cancelled CI job) take the same path
+(`scorecheck.interrupts`): the server is stopped, the report written, and the exit code is 130.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
 import textwrap
 import traceback
 from pathlib import Path
-from types import FrameType
-from typing import Generator, Iterator, List, Mapping, Optional, Protocol, Sequence
+from typing import Generator, List, Mapping, Optional, Protocol, Sequence
 
-from .. import __version__
+from .. import __version__, interrupts
 from ..config import (
     DEFAULT_JUNIT_XML,
     DEFAULT_MAX_EXAMPLES,
@@ -31,7 +29,7 @@ from ..config import (
     build_config,
 )
 from ..engine.events import fixture_error_events
-from ..engine.session import run
+from ..engine.session import interrupted_before_start, run
 from ..fixtures.load import load_fixtures
 from ..fixtures.record import RecordError, Snapshotter, plan_recording
 from ..fixtures.select import select
@@ -41,13 +39,15 @@ from ..reporters.console import ConsoleReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
 from .exitcodes import ExitCode, exit_code_for
+from .preflight import preflight
 
 EXIT_CODES = """\
 exit codes:
   0    every selected case passed
   1    a case failed (status, headers, body, schema, latency) or could not be checked
   2    usage error or malformed fixture file; every problem is listed and nothing is started
-  3    the server failed to start (the script or its init() raised) or died during the run
+  3    the server failed to start (the script or its init() raised) or crashed during the run
+       (the server exited, or a worker died handling a request)
   4    scorecheck itself failed (the report holds the traceback)
   130  interrupted (Ctrl-C or SIGTERM); the server is stopped and the report still written
 """
@@ -314,6 +314,9 @@ def _pump(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -
         pending = None
         if isinstance(event, RunFinished):
             code = event.exit_code
+            interrupts.allow_raise(
+                False
+            )  # the verdict is in: an interrupt now must not cut the reports short
         try:
             for reporter in reporters:
                 reporter.handle(event)
@@ -324,6 +327,7 @@ def _pump(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -
 def _drive(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -> int:
     reason: Optional[str] = None
     code = int(ExitCode.HARNESS)
+    interrupts.allow_raise(True)
     try:
         code = _pump(events, reporters)
     except KeyboardInterrupt:
@@ -332,6 +336,7 @@ def _drive(events: Generator[Event, None, None], reporters: Sequence[Reporter]) 
         reason = traceback.format_exc()
         _error(f"internal error:\n{reason}")
     finally:
+        interrupts.allow_raise(False)  # the reports are written whatever arrives now
         events.close()
         _close(reporters, reason)
     return code
@@ -380,6 +385,8 @@ def _run(config: RunConfig) -> int:
         return int(ExitCode.USAGE)
     snapshots = Snapshotter("update") if config.update else None
     reporters = _reporters(config)
+    if interrupts.interrupted():  # during the set-up: report every case as not run
+        return _drive(interrupted_before_start(config, selected, exit_code_for), reporters)
     code = _drive(
         run(config, selected, exit_codes=exit_code_for, observer=snapshots.observe if snapshots else None),
         reporters,
@@ -407,9 +414,12 @@ def _record(config: RunConfig) -> int:
         plan.remove()
         return _fixture_problems(errors, config)
     snapshots = Snapshotter("record")
-    code = _drive(
-        run(config, cases, exit_codes=exit_code_for, observer=snapshots.observe), _reporters(config)
+    events = (
+        interrupted_before_start(config, cases, exit_code_for)
+        if interrupts.interrupted()
+        else run(config, cases, exit_codes=exit_code_for, observer=snapshots.observe)
     )
+    code = _drive(events, _reporters(config))
     written = set(snapshots.write())
     for path in paths:
         if path not in written:
@@ -430,32 +440,31 @@ def _export_references(references: Mapping[str, str]) -> None:
     )
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    def interrupt(signum: int, frame: Optional[FrameType]) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def run_cli(argv: Optional[Sequence[str]] = None) -> int:
+    """The exit code of one command; the signal handlers are in place already (`scorecheck.cli.main`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        sys.exit(ExitCode.USAGE)
+        return int(ExitCode.USAGE)
     try:
         config = build_config(args)
     except ConfigError as exc:
         _error(str(exc))
-        sys.exit(ExitCode.USAGE)
-    with _sigterm_as_interrupt():
-        try:
-            code = _record(config) if config.command == "record" else _run(config)
-        except KeyboardInterrupt:
-            code = int(ExitCode.INTERRUPTED)
-    sys.exit(code)
+        return _unless_interrupted(ExitCode.USAGE)
+    problems = preflight(config)
+    if problems:
+        _error(f"{len(problems)} problem(s); nothing was started:")
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return _unless_interrupted(ExitCode.USAGE)
+    try:
+        code = _record(config) if config.command == "record" else _run(config)
+    except KeyboardInterrupt:  # outside a run: nothing was started, nothing to report
+        code = int(ExitCode.INTERRUPTED)
+    return _unless_interrupted(code)
+
+
+def _unless_interrupted(code: int) -> int:
+    """An interrupt received at any moment (even after the verdict was printed) ends in 130."""
+    return int(ExitCode.INTERRUPTED) if interrupts.interrupted() else int(code)

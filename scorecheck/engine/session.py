@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import time
 import traceback
-from typing import Callable, ContextManager, Generator, Optional, Sequence, Tuple
+from typing import Callable, ContextManager, Generator, Iterator, Optional, Sequence, Tuple
 
+from .. import interrupts
 from ..config import RunConfig
 from ..model import Case, Event, RequestSpec, RunFinished, RunOutcome, ServerFailed, ServerStarted
 from ..phases.properties import property_phase
@@ -22,7 +23,7 @@ from ..phases.replay import replay_phase
 from ..serverproc.client import Client, RequestError, redact_url, server_name
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.secrets import Redactor
-from ..serverproc.startup import startup_headline
+from ..serverproc.startup import describe_startup_failure
 from .context import Halt, Observer, Phase, RunContext
 from .events import run_started
 from .tally import Tally
@@ -30,6 +31,9 @@ from .tally import Tally
 # The caller's exit code for each outcome: only the CLI decides what a run's outcome means to the shell.
 ExitCodes = Callable[[RunOutcome], int]
 DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase)
+# The gate sends one request at a time and waits for it, so at the end a worker still busy is busy with a
+# request that hung: a long graceful stop would only wait for it (an idle server stops in about a second).
+STOP_GRACE_S = 2.0
 
 
 def _server(config: RunConfig, redactor: Redactor) -> ContextManager[Optional[ServerProcess]]:
@@ -42,6 +46,7 @@ def _server(config: RunConfig, redactor: Redactor) -> ContextManager[Optional[Se
         extra_args=config.server_args,
         command=config.server_command or None,
         redactor=redactor,
+        stop_grace_s=STOP_GRACE_S,
     )
 
 
@@ -50,7 +55,7 @@ def _wait_target(client: Client, deadline: float) -> str:
     probe = RequestSpec(method="GET", path="/")
     while True:
         try:
-            obs = client.send(probe)
+            obs = client.send(probe, timeout_s=max(0.0, deadline - time.monotonic()))
         except RequestError as err:
             if time.monotonic() >= deadline:
                 raise ServerStartError(f"the target did not answer: {err.message}", "", None) from err
@@ -60,8 +65,21 @@ def _wait_target(client: Client, deadline: float) -> str:
 
 
 def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -> ServerFailed:
-    message = startup_headline(config.entry_script, err)
-    return ServerFailed(elapsed_s=elapsed, log=err.log, message=message[:200], exit_code=err.exit_code)
+    failure = describe_startup_failure(
+        config.entry_script,
+        err,
+        model_dir=config.model_dir,
+        env=dict(config.env),
+        model_dir_option="--model-dir",
+    )
+    return ServerFailed(
+        elapsed_s=elapsed,
+        log=err.log,
+        message=failure.headline[:200],
+        exit_code=err.exit_code,
+        traceback="\n".join(failure.traceback),
+        hint=failure.hint,
+    )
 
 
 def _session(
@@ -117,13 +135,15 @@ def run(
     tally = Tally(config, cases)
     session = _session(config, cases, observer, phases)
     try:
+        interrupts.check()
         for event in session:
             tally.record(event)
             yield event
+            interrupts.check()  # an interrupt swallowed on the way (a gc callback) is raised again here
     except KeyboardInterrupt:
+        interrupts.handled()
         session.close()  # stops the server before anything else is reported
-        reason = "interrupted (Ctrl-C or SIGTERM)"
-        yield from tally.recorded(tally.abort("interrupted", reason, "Interrupted", "interrupted", ""))
+        yield from tally.recorded(_interrupted(tally))
     except Exception as exc:  # a scorecheck bug must still leave a report and no server behind
         session.close()
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -134,3 +154,18 @@ def run(
     finally:
         session.close()
     yield RunFinished(elapsed_s=time.monotonic() - started, exit_code=exit_codes(tally.outcome()))
+
+
+def interrupted_before_start(
+    config: RunConfig, cases: Sequence[Case], exit_codes: ExitCodes
+) -> Generator[Event, None, None]:
+    """The report of a run interrupted while it was being set up: every case not run, nothing started."""
+    tally = Tally(config, cases)
+    yield from _interrupted(tally)
+    yield RunFinished(elapsed_s=0.0, exit_code=exit_codes(tally.outcome()))
+
+
+def _interrupted(tally: Tally) -> Iterator[Event]:
+    signal_name = interrupts.name()
+    reason = f"interrupted ({signal_name or 'Ctrl-C or SIGTERM'})"
+    return tally.abort("interrupted", reason, "Interrupted", "interrupted", "")

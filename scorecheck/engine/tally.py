@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Iterator, Optional, Sequence, Set
 
 from ..config import RunConfig
-from ..model import Case, CaseFinished, Event, RunOutcome, RunStarted, ServerDied, ServerFailed, plural
+from ..model import (
+    CRASH_KIND,
+    Case,
+    CaseFinished,
+    Event,
+    RunOutcome,
+    RunStarted,
+    ServerDied,
+    ServerFailed,
+    plural,
+)
 from .context import Halt
 from .events import run_started
 
@@ -28,6 +38,7 @@ class Tally:
         elif isinstance(event, CaseFinished):
             self.done.add(event.name)
             self.failed = self.failed or event.outcome in ("failed", "error")
+            self.server_broken = self.server_broken or event.kind == CRASH_KIND
         elif isinstance(event, (ServerFailed, ServerDied)):
             self.server_broken = True
 

@@ -28,7 +28,7 @@ from typing import (
 from jsonschema.exceptions import best_match
 
 from ..compare import format_path
-from ..model import Observation, RequestSpec
+from ..model import CRASH_KIND, Observation, RequestSpec
 from ..serverproc.logs import last_traceback
 from .schemas import validator
 
@@ -75,6 +75,7 @@ class Exchange:
     observation: Optional[Observation]
     error: str = ""  # why no response arrived
     log_lines: Tuple[str, ...] = ()
+    error_kind: str = ""  # "Timeout" or "ConnectionError" when no response arrived
 
 
 @dataclass
@@ -244,6 +245,10 @@ def worker_death(lines: Sequence[str]) -> Optional[str]:
     return None
 
 
+def worker_died_message(death: str) -> str:
+    return f"the worker died handling this request and was restarted ({death})"
+
+
 def worker_booted(lines: Sequence[str]) -> bool:
     """Whether a (replacement) worker was booted in these lines."""
     return any(_WORKER_BOOT.search(line) for line in lines)
@@ -274,11 +279,14 @@ def pitfalls(lines: Sequence[str]) -> List[Tuple[str, str]]:
 def server_survives(ctx: CheckContext, ex: Exchange) -> None:
     death = worker_death(ex.log_lines)
     if death is not None:
-        raise CheckFailure("WorkerDied", f"the worker died handling this request and was restarted ({death})")
+        raise CheckFailure(CRASH_KIND, worker_died_message(death))
+    if ex.observation is None and ex.error_kind == "Timeout":
+        # A hang, not a crash: the worker is still busy with it, and every later request queues behind it.
+        raise CheckFailure("Timeout", f"run() did not answer: {ex.error}")
     if ex.observation is None:
-        raise CheckFailure("WorkerDied", f"no response, the connection was dropped: {ex.error}")
+        raise CheckFailure(CRASH_KIND, f"no response, the connection was dropped: {ex.error}")
     if ex.observation.status >= 500 and not ctx.healthy():
-        raise CheckFailure("WorkerDied", "after this request the server no longer answers GET /")
+        raise CheckFailure(CRASH_KIND, "after this request the server no longer answers GET /")
 
 
 def _needs_valid(ctx: CheckContext) -> Optional[str]:

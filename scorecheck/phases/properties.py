@@ -39,6 +39,7 @@ from .checks import (
 from .rerun import property_command
 from .schemas import infer_schema, output_schema_from_swagger
 from .search import (
+    Budget,
     Finding,
     Search,
     SearchResult,
@@ -181,6 +182,7 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
         yield from (ctx.halted.case(check.name, SUITE, "score") for check in checks)
         return
     client = ctx.client
+    budget = Budget.starting_now(config.max_time, config.request_timeout)
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
     with (
         private_storage(),
@@ -188,13 +190,13 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
             client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
         ) as fast,
     ):
-        sender = Sender(fast, ctx.server)
+        sender = Sender(fast, ctx.server, budget)
         plan = make_plan(ctx, sender)
         settings = SearchSettings(
             seed, config.max_examples, config.max_time, config.shrink_time, config.hypothesis_database
         )
         result = Search(plan.strategies, checks, plan.context, sender, settings).run()
-        yield from _report(ctx, plan, checks, result, Sender(client, ctx.server))
+        yield from _report(ctx, plan, checks, result, Sender(client, ctx.server, budget))
 
 
 def _report(
@@ -213,7 +215,7 @@ def _report(
 class _Evidence:
     exchange: Exchange
     failure: CheckFailure
-    reproduced: bool
+    reproduced: Optional[bool]  # None: not re-checked, the phase's time budget was spent
 
 
 class _Reporter:
@@ -294,6 +296,8 @@ class _Reporter:
         """Send the smallest failing request again (then the next ones); the evidence reported is the re-check's."""
         candidates = finding.candidates()
         for ex, _ in candidates:
+            if self.sender.budget.spent():
+                return _Evidence(*candidates[0], reproduced=None)
             again = self.sender.exchange(ex.kind, ex.request)
             for _, failure in run_checks([check], self.plan.context, again):
                 if failure.severity == FAILURE:
@@ -305,7 +309,7 @@ class _Reporter:
         ex, failure = evidence.exchange, evidence.failure
         saved = self._save(check, evidence)
         message = f"{failure.message}; payload {_payload(ex.request, 60)}"
-        if not evidence.reproduced:
+        if evidence.reproduced is False:
             message = f"flaky, not reproduced on re-check: {message}"
         details = self._details(check.name, evidence, finding, saved)
         log = "\n".join(ex.log_lines)
@@ -331,11 +335,11 @@ class _Reporter:
 
     def _details(self, check: str, evidence: _Evidence, finding: Finding, saved: Optional[Path]) -> str:
         ex, obs = evidence.exchange, evidence.exchange.observation
-        recheck = (
-            "reproduced"
-            if evidence.reproduced
-            else "NOT reproduced (flaky); shown: the search's own observation"
-        )
+        recheck = {
+            True: "reproduced",
+            False: "NOT reproduced (flaky); shown: the search's own observation",
+            None: "not done, the --max-time budget was spent; shown: the search's own observation",
+        }[evidence.reproduced]
         lines = [
             evidence.failure.message,
             "",

@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional, Protocol, Sequence
+from typing import Iterable, Iterator, Optional, Protocol, Sequence, Tuple
 
 from ..compare import compare, first_kind, format_mismatches, summary_line
 from ..config import response_ignore
 from ..engine.context import Halt, Observer, RunContext, server_died
-from ..model import Case, CaseFinished, Event, Outcome, Suite
+from ..model import CRASH_KIND, Case, CaseFinished, Event, Outcome, Suite
 from ..serverproc.client import Client, RequestError
 from ..volatile import DEFAULT_IGNORE
+from .checks import worker_death, worker_died_message
 from .rerun import replay_command
+
+WORKER_DEATH_WAIT_S = 1.0
 
 
 class ExitWatch(Protocol):
-    """What a verdict needs of the server: whether it exited (None while it runs)."""
+    """What a verdict needs of the server: whether it exited (None while it runs), and a request's log lines."""
 
     def wait_exit(self, timeout: float) -> Optional[int]: ...
+
+    def lines_for(self, request_id: str) -> Tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -81,14 +86,31 @@ def _request_failed(
     if server is not None:
         code = server.wait_exit(1.0 if err.kind == "ConnectionError" else 0.0)
     message, kind, headline = err.message, err.kind, err.message
+    lines = err.log_lines
+    death = None if code is not None or server is None else _worker_death(server, err)
     if code is not None:
         message, kind = f"the server died during this request (exit code {code})", "ServerError"
         headline = f"{message}\n{err.message}"
+    elif death is not None:
+        message, kind = worker_died_message(death), CRASH_KIND
+        headline, lines = f"{message}\n{err.message}", server.lines_for(err.request_id) if server else lines
     details = case_details(
-        case, headline, curl=err.curl, request_id=err.request_id, log_lines=err.log_lines, replay=replay
+        case, headline, curl=err.curl, request_id=err.request_id, log_lines=lines, replay=replay
     )
-    log = "\n".join(err.log_lines)
-    return CaseVerdict("error", elapsed, message, kind, details, log, server_exit=code)
+    return CaseVerdict("error", elapsed, message, kind, details, "\n".join(lines), server_exit=code)
+
+
+def _worker_death(server: ExitWatch, err: RequestError) -> Optional[str]:
+    """The server's line saying the worker died handling this request, if it did.
+
+    The master logs it just after the connection drops, so a dropped connection waits a moment for it.
+    """
+    deadline = time.monotonic() + (WORKER_DEATH_WAIT_S if err.kind == "ConnectionError" else 0.0)
+    while True:
+        death = worker_death(server.lines_for(err.request_id))
+        if death is not None or time.monotonic() >= deadline:
+            return death
+        time.sleep(0.02)
 
 
 def case_details(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import tempfile
 import time
 from collections import Counter
@@ -30,6 +31,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.reporting import with_reporter
 from hypothesis.strategies import SearchStrategy
 
+from .. import interrupts
 from ..model import Observation, RequestSpec
 from ..serverproc.client import Client, RequestError
 from ..serverproc.process import ServerProcess
@@ -126,12 +128,36 @@ class Finding:
         return found
 
 
-class Sender:
-    """Sends one example and collects the server lines logged meanwhile; waits out worker restarts."""
+@dataclass(frozen=True)
+class Budget:
+    """The phase's time: no new example after `end`, and no request of any kind (re-checks, waiting for a
+    restarted worker) after `hard_end`, which is `end` plus one request timeout. Monotonic clock values."""
 
-    def __init__(self, client: Client, server: Optional[ServerProcess]) -> None:
+    end: float = math.inf
+    hard_end: float = math.inf
+
+    @classmethod
+    def starting_now(cls, max_time: float, request_timeout: float) -> Budget:
+        end = time.monotonic() + max_time
+        return cls(end, end + request_timeout)
+
+    def left(self) -> float:
+        return self.hard_end - time.monotonic()
+
+    def spent(self) -> bool:
+        return self.left() <= 0
+
+
+class Sender:
+    """Sends one example and collects the server lines logged meanwhile; waits out worker restarts.
+
+    Every request is cut short at the budget's hard end, so a hanging `run()` cannot stretch the phase.
+    """
+
+    def __init__(self, client: Client, server: Optional[ServerProcess], budget: Budget = Budget()) -> None:
         self.client = client
         self.server = server
+        self.budget = budget
 
     def position(self) -> int:
         return len(self.server.log_lines) if self.server is not None else 0
@@ -139,23 +165,29 @@ class Sender:
     def lines_since(self, position: int) -> Tuple[str, ...]:
         return self.server.log_lines[position:] if self.server is not None else ()
 
+    def _send(self, request: RequestSpec) -> Observation:
+        left = self.budget.left()
+        return self.client.send(request, timeout_s=left if left < math.inf else None)
+
     def exchange(self, kind: str, request: RequestSpec) -> Exchange:
         start = self.position()
         try:
-            obs: Optional[Observation] = self.client.send(request)
-            error = ""
+            obs: Optional[Observation] = self._send(request)
+            error, error_kind = "", ""
         except RequestError as err:
-            obs, error = None, err.message
+            obs, error, error_kind = None, err.message, err.kind
             try:
-                self.recover(start)
+                self.recover(start, hung=err.kind == "Timeout")
             except ServerGone as gone:
-                gone.exchange = Exchange(kind, request, None, error, self.lines_since(start))
+                gone.exchange = Exchange(kind, request, None, error, self.lines_since(start), error_kind)
                 raise
-        return Exchange(kind, request, obs, error, self.lines_since(start))
+        return Exchange(kind, request, obs, error, self.lines_since(start), error_kind)
 
     def resend(self, request: RequestSpec) -> Optional[Observation]:
+        if self.budget.spent():
+            return None
         try:
-            return self.client.send(request)
+            return self._send(request)
         except RequestError:
             return None
 
@@ -163,16 +195,22 @@ class Sender:
         if self.server is not None and not self.server.alive:
             return False
         try:
-            return self.client.send(HEALTH).status < 500
+            return self._send(HEALTH).status < 500
         except RequestError:
-            return False
+            # A probe cut short by the end of the budget is no evidence of a dead server.
+            return self.budget.spent()
 
-    def recover(self, start: int) -> None:
+    def recover(self, start: int, hung: bool = False) -> None:
         """After a request got no answer: wait until the server answers again (a new worker is up).
 
-        Raises ServerGone when the server process itself has exited.
+        A request that timed out left its worker busy, not dead: there is no restart to wait for. Raises
+        ServerGone when the server process itself has exited.
         """
-        deadline = time.monotonic() + RECOVERY_S
+        deadline = min(time.monotonic() + RECOVERY_S, self.budget.hard_end)
+        if self.server is not None and not self.server.alive:
+            raise ServerGone(self.server.wait_exit(1.0))
+        if hung:
+            return
         while not self.healthy():
             if self.server is not None and not self.server.alive:
                 raise ServerGone(self.server.wait_exit(1.0))
@@ -181,7 +219,7 @@ class Sender:
             time.sleep(0.05)
         # The replacement worker answers only after the master logged its boot, but that line may still be in
         # the pipe: wait for it, or the next example would be blamed for this one's restart.
-        settle = time.monotonic() + 1.0
+        settle = min(time.monotonic() + 1.0, deadline)
         while self.server is not None and not worker_booted(self.lines_since(start)):
             if time.monotonic() >= settle:
                 return
@@ -227,7 +265,8 @@ class Search:
         self.counts: Counter[str] = Counter()
         self._digest = hashlib.sha256()
         self._started = time.monotonic()
-        self._stop_at = self._started + settings.max_time
+        self._phase_end = min(self._started + settings.max_time, sender.budget.end)
+        self._stop_at = self._phase_end
         self._internal: Optional[BaseException] = None
         self._shrunk: Set[str] = set()  # checks whose failures an earlier round has shrunk
 
@@ -242,6 +281,7 @@ class Search:
     # -- one example --------------------------------------------------------------------------------------------
 
     def _example(self, kind: str, request: RequestSpec) -> None:
+        interrupts.check()  # hypothesis may have swallowed a Ctrl-C in one of its gc callbacks
         if self.expired():
             return
         ex = self.sender.exchange(kind, request)
@@ -302,7 +342,7 @@ class Search:
     def run(self) -> SearchResult:
         """One hypothesis run per kind of request, sharing the findings, the counts and the time budget."""
         result = SearchResult(self.findings, self.counts, "", 0.0)
-        phase_end = self._started + self.settings.max_time
+        phase_end = self._phase_end
         try:
             for kind, share in RUNS:
                 if kind in self.strategies and any(kind in check.kinds for check in self.checks):

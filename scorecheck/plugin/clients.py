@@ -65,7 +65,10 @@ class ScoreRequest:
             obs: Optional[Observation] = self(spec)
             exchange = Exchange(kind, spec, obs, log_lines=obs.log_lines if obs else ())
         except RequestError as err:
-            obs, exchange = None, Exchange(kind, spec, None, error=err.message, log_lines=err.log_lines)
+            obs, exchange = (
+                None,
+                Exchange(kind, spec, None, error=err.message, log_lines=err.log_lines, error_kind=err.kind),
+            )
         for chosen, failure in run_checks(select_checks(list(checks)), self._check_context(), exchange):
             if failure.severity == FAILURE:
                 message = f"{chosen.name} [{failure.kind}]: {failure.message}"

@@ -1,43 +1,28 @@
 """The pytest plugin's scoring server: one per pytest process (so one per xdist worker), and its clients.
 
 `ScoreServer` wraps the gate's `ServerProcess` with what a test suite needs on top: a restart that keeps
-the port (clients stay valid), logs that survive restarts so that a test's log window stays meaningful,
-and a reaper process that kills the server's group if pytest itself dies without cleaning up (SIGKILL, an
-xdist worker torn down by its controller, a CI runner killing the job).
+the port (clients stay valid) and logs that survive restarts so that a test's log window stays meaningful.
+If pytest itself dies without cleaning up (SIGKILL, an xdist worker torn down by its controller, a CI
+runner killing the job), the server ends itself, as it does for the gate (serverproc/lifeline.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, cast
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
 import requests
 
-from ..serverproc.logs import last_traceback
 from ..serverproc.process import ServerProcess, ServerStartError
-from ..serverproc.startup import startup_headline
+from ..serverproc.startup import describe_startup_failure
 
 if TYPE_CHECKING:  # pragma: no cover - checks pulls in jsonschema: imported when a check runs
     pass
 
 LOG_TAIL = 30
 SWAGGER_PATH = "/swagger.json?version=3"
-
-# Runs beside pytest in a session of its own: it blocks on a pipe only pytest holds, and when the pipe
-# closes without the word "done" (pytest died), it kills the server's whole process group.
-_REAPER = (
-    "import os, signal, sys\n"
-    "if sys.stdin.buffer.readline() != b'done\\n':\n"
-    "    try:\n"
-    "        os.killpg(int(sys.argv[1]), signal.SIGKILL)\n"
-    "    except OSError:\n"
-    "        pass\n"
-)
 
 
 @dataclass(frozen=True)
@@ -59,34 +44,6 @@ class ScoreServerError(Exception):
         self.message = message
 
 
-class _Reaper:
-    """Kills a process group once this process exits, unless released first."""
-
-    def __init__(self, pgid: int) -> None:
-        self._proc: Optional[subprocess.Popen[bytes]] = None
-        if not hasattr(os, "killpg"):  # no process groups to clean up (Windows)
-            return
-        self._proc = subprocess.Popen(
-            [sys.executable, "-c", _REAPER, str(pgid)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    def release(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        stdin = cast(IO[bytes], proc.stdin)
-        try:
-            stdin.write(b"done\n")
-            stdin.close()
-        except OSError:  # the reaper is already gone
-            pass
-        proc.wait(timeout=5.0)
-
-
 class ScoreServer:
     """The session's server: `base_url`, `pid` (also its process group id), `logs`, `restart()`.
 
@@ -97,7 +54,6 @@ class ScoreServer:
         self.settings = settings
         self.version = ""
         self._process: Optional[ServerProcess] = None
-        self._reaper: Optional[_Reaper] = None
         self._earlier: Tuple[str, ...] = ()  # lines of processes stopped by restart()
         self._port: Optional[int] = None
         self.swagger_cache: Optional[Tuple[Optional[Dict[str, Any]]]] = None
@@ -165,13 +121,11 @@ class ScoreServer:
         self._process = process
         self._port = process.port
         process.start()
-        assert process.pid is not None
-        self._reaper = _Reaper(process.pid)
         try:
             self.version = process.wait_ready(started + settings.startup_timeout)
         except ServerStartError as err:
             self.stop()
-            raise ScoreServerError(start_failure(settings.entry, err)) from err
+            raise ScoreServerError(start_failure(settings, err)) from err
 
     def stop(self, grace_s: Optional[float] = None) -> None:
         process, self._process = self._process, None
@@ -179,10 +133,6 @@ class ScoreServer:
             return
         process.stop(grace_s)
         self._earlier += process.log_lines
-        # Only after a completed stop: if it was cut short, the armed reaper ends the group when we exit.
-        if self._reaper is not None:
-            self._reaper.release()
-            self._reaper = None
 
     def check_alive(self) -> None:
         """Raise ScoreServerError when the server has exited (a crash in an earlier test)."""
@@ -243,13 +193,23 @@ class ScoreServer:
         return input_schema_from_swagger(swagger) if swagger else None
 
 
-def start_failure(entry: str, err: ServerStartError) -> str:
-    """The gate's start-up headline, then the traceback from the log."""
-    lines = err.log.splitlines()
-    shown = last_traceback(lines) or lines[-LOG_TAIL:]
+def start_failure(settings: ServerSettings, err: ServerStartError) -> str:
+    """The gate's start-up headline, its hint, then the user's part of the traceback (or the log's tail)."""
+    assert settings.entry is not None
+    failure = describe_startup_failure(
+        settings.entry,
+        err,
+        model_dir=settings.model_dir,
+        env=dict(settings.env),
+        model_dir_option="--score-model-dir",
+    )
+    shown = failure.traceback or tuple(err.log.splitlines()[-LOG_TAIL:])
     body = "\n".join(f"  {line}" for line in shown) or "  (the server printed nothing)"
-    headline = startup_headline(entry, err)
-    return f"scorecheck: the scoring server for {entry} failed to start: {headline}\n\nserver log:\n{body}"
+    hint = f"\n{failure.hint}" if failure.hint else ""
+    return (
+        f"scorecheck: the scoring server for {settings.entry} failed to start: {failure.headline}{hint}\n\n"
+        f"server log:\n{body}"
+    )
 
 
 __all__ = ["ScoreServer", "ScoreServerError", "ServerSettings", "start_failure"]

@@ -9,7 +9,14 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from ..config import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STARTUP_TIMEOUT, ConfigError, parse_assignment
+from ..config import (
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_STARTUP_TIMEOUT,
+    MAX_SECONDS,
+    ConfigError,
+    check_duration,
+    parse_assignment,
+)
 from ..serverproc.client import redact_url
 from .server import ServerSettings
 
@@ -67,12 +74,11 @@ def _startup_timeout(config: pytest.Config) -> float:
     if not text:
         return DEFAULT_STARTUP_TIMEOUT
     try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise pytest.UsageError(f"score_startup_timeout: expected a number of seconds > 0, got {text!r}")
-    return value
+        return check_duration("score_startup_timeout", float(text), MAX_SECONDS)
+    except (ValueError, ConfigError):
+        raise pytest.UsageError(
+            f"score_startup_timeout: expected a number of seconds > 0 and at most {MAX_SECONDS:g}, got {text!r}"
+        ) from None
 
 
 def _target(config: pytest.Config) -> Optional[str]:

@@ -21,7 +21,6 @@ from ..model import (
     ServerStarted,
     plural,
 )
-from ..serverproc.logs import last_traceback
 
 OUTCOMES = ("passed", "failed", "error", "skipped")
 _SYMBOL = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
@@ -91,8 +90,9 @@ class ConsoleReporter:
 
     def _on_server_failed(self, event: ServerFailed) -> None:
         self._line(self._paint(f"SERVER FAILED TO START: {event.message}", "error"))
-        lines = event.log.splitlines()
-        shown = last_traceback(lines) or lines[-_LOG_TAIL:]
+        if event.hint:
+            self._line(self._paint(event.hint, "bold"))
+        shown = event.traceback.splitlines() or event.log.splitlines()[-_LOG_TAIL:]
         for line in shown:
             self._line(f"  {line}")
 

@@ -177,7 +177,8 @@ class JUnitReporter:
         init_failed = "init function failed" in event.log.lower()
         exit_code = "" if event.exit_code is None else f" (exit code {event.exit_code})"
         message = (event.message or "server failed to start") + exit_code
-        details = f"{message}\n\nboot log:\n{event.log}" if event.log else message
+        sections = [message, event.hint, event.traceback, f"boot log:\n{event.log}" if event.log else ""]
+        details = "\n\n".join(section for section in sections if section)
         kind = "InitError" if init_failed else "ServerStartupError"
         self._startup = _Record(
             REPLAY, "scorecheck.server", "startup", event.elapsed_s, "error", kind, message, details

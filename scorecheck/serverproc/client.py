@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
+from .. import interrupts
 from ..model import Observation, RequestSpec
 from .logs import has_access_line
 from .secrets import REDACTED, Redactor, is_secret_header
@@ -170,22 +171,28 @@ class Client:
     def curl(self, spec: RequestSpec) -> str:
         return curl_command(self.base_url, spec, self.headers)
 
-    def send(self, spec: RequestSpec) -> Observation:
-        """Send `spec`; return what came back. Raises RequestError when no response arrived."""
+    def send(self, spec: RequestSpec, timeout_s: Optional[float] = None) -> Observation:
+        """Send `spec`; return what came back. Raises RequestError when no response arrived.
+
+        `timeout_s` shortens the client's timeout for this request (a phase's time budget running out).
+        """
+        # requests refuses a zero timeout; a budget that has just run out still gets one short try.
+        interrupts.check()
+        timeout = self.timeout_s if timeout_s is None else max(0.01, min(timeout_s, self.timeout_s))
         request_id = new_request_id()
         self.redactor.learn(spec.headers)
         if self.logs is not None:
             self.logs.begin_request(request_id)
         started = time.perf_counter()
         try:
-            response = self._session.request(timeout=self.timeout_s, **self._arguments(spec, request_id))
+            response = self._session.request(timeout=timeout, **self._arguments(spec, request_id))
             body = response.content
         except requests.RequestException as exc:
             elapsed = (time.perf_counter() - started) * 1000
             lines = self._gather(request_id, None)
             raise RequestError(
                 _error_kind(exc),
-                _error_message(exc, self.timeout_s),
+                _error_message(exc, timeout, clipped=timeout < self.timeout_s),
                 request_id=request_id,
                 elapsed_ms=elapsed,
                 curl=self.curl(spec),
@@ -261,8 +268,10 @@ def _error_kind(exc: requests.RequestException) -> str:
     return "Timeout" if isinstance(exc, requests.Timeout) else "ConnectionError"
 
 
-def _error_message(exc: requests.RequestException, timeout_s: float) -> str:
+def _error_message(exc: requests.RequestException, timeout_s: float, clipped: bool) -> str:
     if isinstance(exc, requests.Timeout):
+        if clipped:
+            return f"no response within the {timeout_s:.2f} s left of the time budget"
         return f"no response within the request timeout of {timeout_s:g} s"
     # requests' messages nest the cause several levels deep; the last part is the useful one.
     text = " ".join(str(exc).split())

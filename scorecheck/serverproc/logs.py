@@ -6,11 +6,11 @@ Both the runner (to name the failing file and line) and the console (to show it)
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 # The server's per-request line: `POST /score 200 0.516ms 28` (see the server's log contract).
 _ACCESS = r"\b{method} {path}(?:\?\S*)? {status} \d+(?:\.\d+)?ms\b"
-_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
+FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _TRACEBACK_START = "Traceback (most recent call last):"
 # A log record header (`2026-11-21 04:48:29,449 I [7776] azmlinfsrv - `) ends a traceback.
 _RECORD = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} [A-Z] \[\d+\] ")
@@ -49,7 +49,7 @@ def user_frame(traceback_lines: Sequence[str], user_dir: Optional[str] = None) -
     """
     found: Optional[str] = None
     for line in traceback_lines:
-        match = _FRAME.match(line)
+        match = FRAME.match(line)
         if not match:
             continue
         path = match.group("file")
@@ -57,6 +57,35 @@ def user_frame(traceback_lines: Sequence[str], user_dir: Optional[str] = None) -
         if mine:
             found = f"{path}:{match.group('line')}"
     return found
+
+
+def user_traceback(lines: Sequence[str], user_dir: Optional[str]) -> List[str]:
+    """The last traceback in `lines` cut down to what the user can act on: the frames of their own files with
+    their source lines, and the exception lines. The server's own frames (its boot, its import machinery)
+    are left out. Own files are those below `user_dir` or, when none is, those outside the libraries."""
+    traceback_lines = last_traceback(lines)
+    if user_dir:
+        below = user_dir.rstrip("/") + "/"
+        mine = _frames_kept(traceback_lines, lambda path: path.startswith(below))
+        if any(FRAME.match(line) for line in mine):
+            return mine
+    return _frames_kept(traceback_lines, lambda path: not _is_library(path) and "/azmlinfsrv/" not in path)
+
+
+def _frames_kept(traceback_lines: Sequence[str], is_users: Callable[[str], bool]) -> List[str]:
+    kept: List[str] = []
+    keep = False
+    for line in traceback_lines:
+        frame = FRAME.match(line)
+        if frame is not None:
+            keep = is_users(frame.group("file"))
+        elif not line.startswith((" ", "\t")):  # not a frame's source line or its ^^^ marks
+            keep = False
+            text = _TRACEBACK_START if _TRACEBACK_START in line else line
+            kept += [text] if text.strip() else []
+            continue
+        kept += [line] if keep else []
+    return kept
 
 
 def _is_library(path: str) -> bool:

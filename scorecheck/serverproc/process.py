@@ -2,7 +2,8 @@
 
 The server runs in a new session so that its whole group (gunicorn master and workers alike) can be
 signalled at once, and so that a Ctrl-C aimed at scorecheck never reaches it: scorecheck decides when it
-stops. Nothing here prints or exits; failures are exceptions carrying the boot log.
+stops. If scorecheck dies without stopping it, the server ends itself (lifeline.py). Nothing here prints or
+exits; failures are exceptions carrying the boot log.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import IO, Callable, Dict, List, Mapping, Optional, Sequence, Tuple,
 
 import requests
 
+from .lifeline import WATCHDOG_ENV, Lifeline, spawn
 from .secrets import Redactor
 
 READY_PATH = "/"
@@ -133,6 +135,7 @@ class ServerProcess:
         self._buffer = _LogBuffer(redactor.text if redactor is not None else None)
         self._proc: Optional[subprocess.Popen[bytes]] = None
         self._pumps: List[threading.Thread] = []
+        self._lifeline = Lifeline()
 
     @property
     def base_url(self) -> str:
@@ -151,17 +154,33 @@ class ServerProcess:
         return self._proc.pid if self._proc else None
 
     def start(self) -> None:
+        """Start the server; it cannot outlive this process (lifeline.py), however this process ends."""
         # Unbuffered output so that log lines arrive while their request is still the current one.
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
-        self._proc = subprocess.Popen(
-            self.argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
-        for stream in (self._proc.stdout, self._proc.stderr):
+        env.pop(WATCHDOG_ENV, None)  # only our own pipe may be named
+        lifeline = self._lifeline = Lifeline()
+        env.update(lifeline.env)
+
+        def popen() -> subprocess.Popen[bytes]:
+            self._proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+                pass_fds=lifeline.pass_fds,
+                # The child only calls prctl (looked up before the fork), getppid and kill: no lock that
+                # another thread of ours could have held at the fork is touched.
+                preexec_fn=lifeline.preexec(),  # noqa: PLW1509
+            )
+            return self._proc
+
+        try:
+            proc = spawn(popen)
+        finally:
+            lifeline.started()
+        for stream in (proc.stdout, proc.stderr):
             assert stream is not None
             thread = threading.Thread(target=_pump, args=(stream, self._buffer), daemon=True)
             thread.start()
@@ -235,6 +254,7 @@ class ServerProcess:
         """
         proc = self._proc
         if proc is None:
+            self._lifeline.release()
             return
         grace = self.stop_grace_s if grace_s is None else grace_s
         try:
@@ -248,6 +268,7 @@ class ServerProcess:
             _signal_group(proc.pid, signal.SIGKILL)
             proc.wait()
             _wait_group_gone(proc.pid, GROUP_GONE_S)
+            self._lifeline.release()
             self._drain_output()
 
     def _drain_output(self) -> None:
@@ -256,7 +277,11 @@ class ServerProcess:
             thread.join(timeout=1.0)
 
     def __enter__(self) -> ServerProcess:
-        self.start()
+        try:
+            self.start()
+        except BaseException:  # Ctrl-C while starting: what was started is stopped
+            self.stop(ABORT_GRACE_S)
+            raise
         return self
 
     def __exit__(

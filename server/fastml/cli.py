@@ -8,6 +8,8 @@ import sys
 from importlib import metadata
 from typing import NoReturn, Optional, Sequence
 
+from ..watchdog import start_watchdog, watchdog_fd
+
 EXIT_LOG_DIR = 1
 EXIT_BAD_SETTING = 2
 DISTRIBUTION = "scorecheck"
@@ -41,6 +43,8 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
         timeout_s=ns.timeout,
         header_timeout_s=header_timeout_s,
     )
+    # An integration option (docs/server.md): a harness's pipe whose end-of-file ends this server.
+    start_watchdog(watchdog_fd(os.environ))
     try:
         configure_logging(options)
     except OSError as exc:

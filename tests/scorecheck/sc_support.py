@@ -10,7 +10,10 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
+
+if TYPE_CHECKING:
+    from tests.scorecheck.junit_checks import Report
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "tests" / "scripts"
@@ -71,3 +74,34 @@ def kill_session(process: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
+
+
+def processes_with(token: str) -> list[int]:
+    """Live (non-zombie) processes whose environment holds `token`: everything a test's process started,
+    whichever session or group it moved to and whoever its parent is now."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if token.encode() not in (proc / "environ").read_bytes():
+                continue
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        if state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def end_all(token: str) -> None:
+    """SIGKILL whatever `processes_with(token)` finds: a failing test leaves nothing behind."""
+    for pid in processes_with(token):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def report_at(path: Path) -> Report:
+    """The JUnit report at `path`, checked against the profile CI consumers read."""
+    from tests.scorecheck.junit_checks import check_report
+
+    assert path.is_file(), f"no report at {path}"
+    return check_report(path)

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 import pytest
 
 from scorecheck.cli.main import build_parser
-from scorecheck.config import ConfigError, RunConfig, build_config
+from scorecheck.config import DURATIONS, ConfigError, RunConfig, build_config
 from tests.scorecheck.sc_support import write
 
 
@@ -107,3 +107,48 @@ def test_target_needs_no_script(tmp_path: Path) -> None:
     )
     assert (config.entry_script, config.fixtures, config.target) == (None, ("cases",), "https://x.example/")
     assert config.headers == (("Authorization", "Bearer s"),)
+
+
+_BAD_NUMBERS = ("nan", "inf", "-inf", "-1", "0", "1e12")
+
+
+@pytest.mark.parametrize("value", _BAD_NUMBERS)
+@pytest.mark.parametrize("option", sorted(DURATIONS))
+def test_every_duration_option_rejects_unbounded_values_naming_the_option(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"^--{option}: must be a number greater than 0") as info:
+        _config(["run", "s.py", "cases", f"--{option}={value}"], tmp_path)
+    assert str(info.value).endswith(f"got {float(value):g}")
+
+
+@pytest.mark.parametrize("value", _BAD_NUMBERS)
+@pytest.mark.parametrize("key", sorted(DURATIONS))
+def test_every_duration_key_in_pyproject_rejects_unbounded_values_naming_the_key(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    write(tmp_path / "pyproject.toml", f"[tool.scorecheck]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=rf"^\[tool.scorecheck\] {key}: must be a number greater than 0"):
+        _config(["run", "s.py", "cases"], tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--max-examples=0"], "--max-examples: must be at least 1"),
+        (["--max-examples=-5"], "--max-examples: must be at least 1"),
+        (["--seed=-1"], "--seed: must be 0 or more"),
+    ],
+)
+def test_count_options_reject_negatives(tmp_path: Path, argv: Sequence[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _config(["run", "s.py", "cases", *argv], tmp_path)
+
+
+@pytest.mark.parametrize("toml", ["max-examples = -1", "seed = -1", "max-examples = nan"])
+def test_count_keys_in_pyproject_reject_negatives(tmp_path: Path, toml: str) -> None:
+    write(tmp_path / "pyproject.toml", f"[tool.scorecheck]\n{toml}\n")
+    with pytest.raises(
+        ConfigError, match=rf"\[tool.scorecheck\] {toml.split(maxsplit=1)[0]}: must be an integer"
+    ):
+        _config(["run", "s.py", "cases"], tmp_path)

@@ -2,7 +2,8 @@
 
 If $SC_INIT_MARKER is set, init() creates that file (tests use it to prove no server was started).
 `{"sleep": S}` first writes the server's process-group id to $SC_MARKER (so a test knows the request is in
-flight), `{"die": true}` kills the whole server process group, `{"raise": true}` makes run() raise.
+flight), `{"die": true}` kills the whole server process group, `{"kill_worker": true}` only the worker handling the
+request (the master starts a new one), `{"raise": true}` makes run() raise.
 """
 
 import json
@@ -33,6 +34,8 @@ def run(data):
         time.sleep(request["sleep"])
     if request.get("die"):
         os.killpg(os.getpgid(0), signal.SIGKILL)
+    if request.get("kill_worker"):
+        os.kill(os.getpid(), signal.SIGKILL)
     if request.get("raise"):
         raise RuntimeError("sc_echo was asked to fail")
     return {"echo": request}

@@ -29,7 +29,7 @@ from scorecheck.model import (
 )
 from scorecheck.phases.checks import CHECKS, VALID, Check, CheckContext, CheckFailure, Exchange, select_checks
 from scorecheck.phases.properties import property_phase, score_path
-from scorecheck.phases.search import Search, SearchResult, SearchSettings, ServerGone
+from scorecheck.phases.search import Budget, Search, SearchResult, SearchSettings, ServerGone
 from scorecheck.phases.strategies import json_request
 from scorecheck.serverproc.client import Client
 from scorecheck.serverproc.process import ServerProcess
@@ -41,6 +41,8 @@ NUMBERS = st.lists(st.integers()).map(partial(json_request, "/score"))
 
 class FakeSender:
     """Answers like a server would, without one: `answer` maps the JSON payload to an observation."""
+
+    budget = Budget()  # unbounded: the search's own --max-time still applies
 
     def __init__(self, answer: Callable[[object], Observation]) -> None:
         self.answer = answer
