@@ -107,7 +107,7 @@ def _add(body: Any, where: Where, value: Any) -> Any:
 
 
 def leaf_mutations(model: InputModel, body: Any) -> List[Tuple[Where, str, List[Any]]]:
-    """(location, path, replacement values) for every number and string in `body`."""
+    """(location, path, replacement values) for every number, string and boolean in `body`."""
     found = []
     for where, path, value in locations(body):
         info = model.paths.get(path)
@@ -118,6 +118,8 @@ def leaf_mutations(model: InputModel, body: Any) -> List[Tuple[Where, str, List[
             found.append((where, path, number_values(value, info)))
         elif kind == "str":
             found.append((where, path, string_values(value, info)))
+        elif kind == "bool":
+            found.append((where, path, [not value]))
     return [item for item in found if item[2]]
 
 
