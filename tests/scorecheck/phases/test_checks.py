@@ -14,8 +14,8 @@ from scorecheck.model import Observation, RequestSpec
 from scorecheck.phases.checks import (
     CHECKS,
     HOSTILE,
-    NON_FINITE,
     NEAR,
+    NON_FINITE,
     WARNING,
     CheckContext,
     CheckFailure,
@@ -50,9 +50,7 @@ def _obs(
     return Observation(status, headers, body, ms, "sc-1")
 
 
-def _ex(
-    obs: Optional[Observation], kind: str = NEAR, lines: Sequence[str] = (), error: str = ""
-) -> Exchange:
+def _ex(obs: Optional[Observation], kind: str = NEAR, lines: Sequence[str] = (), error: str = "") -> Exchange:
     return Exchange(kind, REQUEST, obs, error, tuple(lines))
 
 

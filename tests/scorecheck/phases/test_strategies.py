@@ -14,8 +14,8 @@ from inference_schema.parameter_types.numpy_parameter_type import NumpyParameter
 
 from scorecheck.fixtures.load import load_fixtures
 from scorecheck.model import Case, RequestSpec
-from scorecheck.phases.schemas import generation_schema, infer_schema, output_schema_from_swagger, validator
 from scorecheck.phases.hostile import broken_json_body, hostile_requests
+from scorecheck.phases.schemas import generation_schema, infer_schema, output_schema_from_swagger, validator
 from scorecheck.phases.strategies import (
     fixture_bodies,
     input_schema_from_swagger,
@@ -200,7 +200,9 @@ def test_binary_fixtures_are_sent_as_recorded_and_corrupted_only_as_hostile(tmp_
     assert {r.body for r in _requests(valid_requests(None, cases))} == {b"\x89PNG\r\n"}  # base64 iVBORw0K
     png = b"\x89PNG\r\n"
     hostile = hostile_requests(near, "/score")
-    truncated = find(hostile, lambda r: bool(r.body) and png.startswith(r.body) and r.body != png, settings=FIND)
+    truncated = find(
+        hostile, lambda r: bool(r.body) and png.startswith(r.body) and r.body != png, settings=FIND
+    )
     assert dict(truncated.headers) == {"Content-Type": "image/png"}
     relabelled = find(hostile, lambda r: r.body == png and dict(r.headers) != {"Content-Type": "image/png"})
     assert dict(relabelled.headers) == {"Content-Type": "text/plain"}
