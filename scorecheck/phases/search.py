@@ -32,6 +32,7 @@ from hypothesis.strategies import SearchStrategy
 
 from ..model import Observation, RequestSpec
 from ..serverproc.client import Client, RequestError
+from ..serverproc.logs import has_access_line
 from ..serverproc.process import ServerProcess
 from .checks import (
     CHECKS,
@@ -53,6 +54,7 @@ from .near import Probe
 HEALTH = RequestSpec(method="GET", path="/")
 RECOVERY_S = 60.0  # a restarted worker re-runs init(), which may load a model
 KEPT_CANDIDATES = 5
+LOG_WAIT_S = 1.0  # for the log lines of a 5xx
 # A hypothesis run per tier, after the sweep: (tier, its share of --max-examples, its share of the time left).
 # Hostile requests get a quarter: they come in few families, and the script's own logic is where most bugs are;
 # the near tier gets --max-examples, the sweep included, and at least half of them as random combinations.
@@ -145,7 +147,18 @@ class Sender:
             except ServerGone as gone:
                 gone.exchange = Exchange(kind, request, None, error, self.lines_since(start))
                 raise
+        if obs is not None and obs.status >= 500:
+            self._await_access_line(start, request, obs.status)
         return Exchange(kind, request, obs, error, self.lines_since(start))
+
+    def _await_access_line(self, start: int, request: RequestSpec, status: int) -> None:
+        """A 5xx is judged by its log lines (the script's traceback, the server's conversion warning), which
+        the log reader may not have read yet: wait for the request's access line, logged after them."""
+        deadline = time.monotonic() + LOG_WAIT_S
+        while self.server is not None and time.monotonic() < deadline:
+            if has_access_line(self.lines_since(start), request.method, request.path, status):
+                return
+            time.sleep(0.005)
 
     def resend(self, request: RequestSpec) -> Optional[Observation]:
         try:
