@@ -6,22 +6,20 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List
 
 import pytest
 
 from scorecheck.cli.main import build_parser
 from scorecheck.config import ConfigError, build_config
-from scorecheck.model import Observation, RequestSpec
+from scorecheck.model import RequestSpec
 from scorecheck.phases.checks import (
-    CHECKS,
     FAILURE,
     HOSTILE,
     NEAR,
     SCHEMA,
     WARNING,
     CheckContext,
-    CheckFailure,
     Exchange,
     Scaling,
     select_checks,
@@ -31,25 +29,13 @@ from scorecheck.phases.inputmodel import apply_schema, from_bodies, values_at
 from scorecheck.phases.near import Near, key_mutations, ladder, number_values, single_row, string_values
 from scorecheck.phases.schemas import infer_schema, validator
 from scorecheck.phases.search import Search, SearchSettings
+from tests.scorecheck.phases.test_checks import _fails, _obs
 
-JSON = (("Content-Type", "application/json"),)
 BODIES = [
     {"items": [{"price": 10.0, "qty": 2}], "currency": "USD"},
     {"items": [{"price": 4.5, "qty": 1}, {"price": 100.0, "qty": 3}], "currency": "GBP", "coupon": "VIP"},
     {"items": [{"price": 7.25, "qty": 5}]},
 ]
-
-
-def _obs(status: int = 200, body: bytes = b"{}", ms: float = 5.0) -> Observation:
-    return Observation(status, JSON, body, ms, "sc-1")
-
-
-def _fails(name: str, ex: Exchange, ctx: Optional[CheckContext] = None) -> Optional[CheckFailure]:
-    try:
-        CHECKS[name].run(ctx or CheckContext(), ex)
-    except CheckFailure as failure:
-        return failure
-    return None
 
 
 # -- the input model ------------------------------------------------------------------------------------------------
@@ -229,7 +215,7 @@ class Timed:
     def exchange(self, kind: str, request: RequestSpec) -> Exchange:
         size = len(json.loads(request.body or b"{}").get("data", []))
         self.sizes.append(size)
-        return Exchange(kind, request, _obs(200, b'{"y": [1.0]}', self.cost_ms(size)))
+        return Exchange(kind, request, _obs(200, b'{"y": [1.0]}', ms=self.cost_ms(size)))
 
 
 def _scaled_search(cost_ms: Any) -> Any:
