@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from ..model import FilePart, RequestSpec
+from .checks import HOSTILE
 from .inputmodel import InputModel, kind_of, locations, replaced, without
-from .near import Near
+from .near import Near, Probe
 
 JSON_TYPE = "application/json"
 OVERSIZED = (64 * 1024, 512 * 1024, 2 * 1024 * 1024)  # bytes; well below the 100 MB an AzureML proxy accepts
@@ -149,10 +150,31 @@ def value_changes(body: Any) -> List[Any]:
     return found
 
 
+def _cut(content: bytes) -> Tuple[bytes, ...]:
+    """An empty file, the first half, the first 8 bytes (a file's signature and nothing after it)."""
+    return (b"", content[: len(content) // 2], content[:8])
+
+
 def _upload_changes(content: bytes) -> SearchStrategy[bytes]:
-    half = content[: len(content) // 2]
     random = st.binary(min_size=1, max_size=max(64, len(content)))
-    return st.one_of(st.sampled_from((b"", half, content[:8])), random)
+    return st.one_of(st.sampled_from(_cut(content)), random)
+
+
+def upload_probes(near: Near) -> List[Probe]:
+    """Each fixture upload cut short once (empty, half, its first 8 bytes), sent in the sweep: a script that
+    trusts its uploads is shown to on every seed."""
+    probes = []
+    for template in near.raw:
+        if template.files:
+            part = template.files[0]
+            for content in _cut(part.content):
+                files = (replace(part, content=content), *template.files[1:])
+                probes.append(Probe(replace(template, files=files), tier=HOSTILE))
+        else:
+            probes += [
+                Probe(replace(template, body=body), tier=HOSTILE) for body in _cut(template.body or b"")
+            ]
+    return probes
 
 
 def _uploads(template: RequestSpec) -> SearchStrategy[RequestSpec]:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from ..model import RequestSpec
+from .checks import NEAR
 from .inputmodel import (
     InputModel,
     PathInfo,
@@ -51,6 +52,7 @@ class Probe:
 
     request: RequestSpec
     group: str = ""
+    tier: str = NEAR
 
 
 # ---------------------------------------------------------------------------------------------------------------

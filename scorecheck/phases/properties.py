@@ -38,7 +38,7 @@ from .checks import (
     select_checks,
     snippet,
 )
-from .hostile import hostile_requests
+from .hostile import hostile_requests, upload_probes
 from .inputmodel import apply_schema
 from .near import Near, Probe
 from .schemas import infer_schema, output_schema_from_swagger
@@ -218,7 +218,8 @@ def make_plan(ctx: RunContext, sender: Sender) -> Plan:
         resend=sender.resend,
         scaling=measure_scaling(near, sender, sources) if budget is not None else None,
     )
-    return Plan(path, strategies, context, sources, log_start=sender.position(), sweep=near.sweep())
+    sweep = [*near.sweep(), *upload_probes(near)]
+    return Plan(path, strategies, context, sources, log_start=sender.position(), sweep=sweep)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -284,7 +284,8 @@ class Search:
             raise _ORIGINS[failed](failed)
 
     def _run_sweep(self) -> None:
-        """Every probe once, in order; a ladder stops climbing at its first rung that is refused or slow."""
+        """Every probe once, in order (near ones, and the hostile cut-short uploads); a ladder stops climbing at
+        its first rung that is refused or slow."""
         stopped: Set[str] = set()
         deadline = self._started + SWEEP_SHARE * self.settings.max_time
         for probe in self.sweep:
@@ -292,7 +293,7 @@ class Search:
                 return
             if probe.group in stopped:
                 continue
-            ex = self._send(NEAR, probe.request)
+            ex = self._send(probe.tier, probe.request)
             failed = self.judge(ex)
             if probe.group and (failed is not None or not self._accepted(ex)):
                 stopped.add(probe.group)

@@ -12,7 +12,7 @@ import pytest
 
 from scorecheck.cli.main import build_parser
 from scorecheck.config import ConfigError, build_config
-from scorecheck.model import RequestSpec
+from scorecheck.model import FilePart, RequestSpec
 from scorecheck.phases.checks import (
     FAILURE,
     HOSTILE,
@@ -24,7 +24,7 @@ from scorecheck.phases.checks import (
     Scaling,
     select_checks,
 )
-from scorecheck.phases.hostile import structural_changes, value_changes
+from scorecheck.phases.hostile import structural_changes, upload_probes, value_changes
 from scorecheck.phases.inputmodel import apply_schema, from_bodies, values_at
 from scorecheck.phases.near import Near, key_mutations, ladder, number_values, single_row, string_values
 from scorecheck.phases.schemas import infer_schema, validator
@@ -283,3 +283,14 @@ def test_input_schema_flag_and_its_errors(tmp_path: Path) -> None:
 
 def test_values_at_follows_paths_through_lists() -> None:
     assert list(values_at(BODIES[1], "$.items[*].qty")) == [1, 3]
+
+
+def test_uploads_are_cut_short_in_the_sweep() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8 + b"IHDR"
+    upload = RequestSpec(files=(FilePart("image", "a.png", png, "image/png"),), body_source="form")
+    binary = RequestSpec(headers=(("Content-Type", "image/png"),), body=png, body_source="body_base64")
+    probes = upload_probes(Near(from_bodies([]), "/score", raw=[upload, binary]))
+    assert {probe.tier for probe in probes} == {HOSTILE}
+    assert [p.request.files[0].content for p in probes[:3]] == [b"", png[:10], png[:8]]
+    assert [p.request.body for p in probes[3:]] == [b"", png[:10], png[:8]]
+    assert all(p.request.files[0].content_type == "image/png" for p in probes[:3])
