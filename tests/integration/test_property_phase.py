@@ -174,10 +174,11 @@ def test_a_correct_script_passes_500_examples_without_a_false_alarm(tmp_path: Pa
     assert "error" not in outcomes.values(), output
     # Nothing is skipped for want of inputs: only the latency check, which has no budget here.
     assert [name for name, result in outcomes.items() if result == "skipped"] == ["latency"]
-    # Examples per tier: the near tier (fixtures with mutations) always runs; hostile gets a quarter.
+    # Examples per tier: the near tier (fixtures with mutations) always runs; hostile gets a quarter (plus,
+    # for an upload fixture, the sweep's cut-short uploads).
     counts = dict(reversed(part.split(" ")) for part in _summary(report).group(2).split(", "))
     assert int(counts["near"]) >= 1, counts
-    assert int(counts["hostile"]) == 125, counts
+    assert 125 <= int(counts["hostile"]) <= 128, counts
     assert not (tmp_path / ".scorecheck").exists()
 
 
