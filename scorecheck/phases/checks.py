@@ -490,7 +490,7 @@ def _needs_logs(ctx: CheckContext) -> Optional[str]:
 def server_warnings(ctx: CheckContext, ex: Exchange) -> None:
     found = pitfalls(ex.log_lines)
     if ex.kind == HOSTILE:
-        # Our own form-encoded malformed requests cause that warning; it says nothing about the script.
+        # Our own form-encoded hostile requests cause that warning; it says nothing about the script.
         found = [(name, message) for name, message in found if name != "form body"]
     if found:
         name, message = found[0]

@@ -216,7 +216,7 @@ class SearchResult:
 
 
 class Search:
-    """Hypothesis runs over valid and malformed requests, judged by `checks`."""
+    """The sweep, then hypothesis runs over the tiers of requests, judged by `checks`."""
 
     def __init__(
         self,
