@@ -8,6 +8,7 @@ whichever subdirectory the gate is started from.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -15,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import SchemaError
 
 from .compare import parse_path
 from .phases.checks import select_checks
@@ -90,7 +94,9 @@ class RunConfig:
     exclude_checks: Tuple[str, ...] = ()
     max_latency_ms: Optional[float] = None
     save_failures: Optional[str] = DEFAULT_SAVE_FAILURES  # None: failures are not written
-    malformed_severity: str = "warning"  # how a 5xx answer to a malformed request counts
+    hostile_severity: str = "warning"  # how a 5xx or bare NaN answer to a hostile request counts
+    input_schema: Optional[str] = None  # a JSON Schema of the request body, for an undecorated script
+    max_batch: Optional[int] = None  # the largest batch of the near tier's ladder (None: 100x or 1 MB)
     hypothesis_database: Optional[str] = (
         None  # None: no example database (reproducibility comes from the seed)
     )
@@ -243,7 +249,11 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "exclude-checks": ("exclude_checks", lambda v, b, k: _names(v, k)),
     "max-latency-ms": ("max_latency_ms", lambda v, b, k: _number(v, k)),
     "save-failures": ("save_failures", _path),
-    "malformed-severity": ("malformed_severity", lambda v, b, k: _choice(v, k, SEVERITIES)),
+    "hostile-severity": ("hostile_severity", lambda v, b, k: _choice(v, k, SEVERITIES)),
+    # the former name of hostile-severity
+    "malformed-severity": ("hostile_severity", lambda v, b, k: _choice(v, k, SEVERITIES)),
+    "input-schema": ("input_schema", _path),
+    "max-batch": ("max_batch", lambda v, b, k: _integer(v, k, 1)),
     "hypothesis-database": ("hypothesis_database", _path),
 }
 
@@ -344,7 +354,9 @@ def _property_values(args: argparse.Namespace) -> Dict[str, Any]:
         "exclude_checks": split_names(getattr(args, "exclude_checks", None) or ()) or None,
         "max_latency_ms": getattr(args, "max_latency_ms", None),
         "save_failures": getattr(args, "save_failures", None),
-        "malformed_severity": getattr(args, "malformed_severity", None),
+        "hostile_severity": getattr(args, "hostile_severity", None),
+        "input_schema": getattr(args, "input_schema", None),
+        "max_batch": getattr(args, "max_batch", None),
         "hypothesis_database": getattr(args, "hypothesis_database", None),
     }
 
@@ -356,6 +368,23 @@ def property_seed(config: RunConfig) -> Optional[int]:
     return DEFAULT_SEED if config.seed is None else config.seed
 
 
+def load_input_schema(path: str) -> Dict[str, Any]:
+    """The --input-schema file: a JSON Schema (an object) of the request body. Raises ConfigError."""
+    try:
+        schema = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"--input-schema: cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise ConfigError(f"--input-schema: {path} is not JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise ConfigError(f'--input-schema: {path} must hold a JSON Schema object, e.g. {{"type": "object"}}')
+    try:
+        Draft7Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ConfigError(f"--input-schema: {path} is not a valid JSON Schema: {exc.message}") from exc
+    return schema
+
+
 def _validate_properties(config: RunConfig) -> None:
     try:
         select_checks(config.checks, config.exclude_checks)
@@ -365,8 +394,12 @@ def _validate_properties(config: RunConfig) -> None:
         raise ConfigError("--max-examples: must be at least 1")
     if config.seed is not None and config.seed < 0:
         raise ConfigError("--seed: must be 0 or more")
-    if config.malformed_severity not in SEVERITIES:
-        raise ConfigError(f"--malformed-severity: must be one of {', '.join(SEVERITIES)}")
+    if config.hostile_severity not in SEVERITIES:
+        raise ConfigError(f"--hostile-severity: must be one of {', '.join(SEVERITIES)}")
+    if config.max_batch is not None and config.max_batch < 1:
+        raise ConfigError("--max-batch: must be at least 1")
+    if config.input_schema is not None:
+        load_input_schema(config.input_schema)
 
 
 def failures_dir(config: RunConfig) -> Optional[Path]:

@@ -15,6 +15,8 @@ import traceback
 from pathlib import Path
 from typing import Generator, List, Mapping, Optional, Protocol, Sequence
 
+from hypothesis.configuration import set_hypothesis_home_dir
+
 from .. import __version__, interrupts
 from ..config import (
     DEFAULT_JUNIT_XML,
@@ -58,7 +60,7 @@ env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-ti
 keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
 default-ignore, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
-save-failures, malformed-severity, hypothesis-database.
+save-failures, hostile-severity, input-schema, max-batch, hypothesis-database.
 The command line wins. Header values are never printed or written to reports.
 """
 
@@ -248,10 +250,25 @@ def _property_options(parser: argparse.ArgumentParser) -> None:
         help=f"write each failure as a fixture file here (default {DEFAULT_SAVE_FAILURES}; '' to write none)",
     )
     group.add_argument(
+        "--hostile-severity",
         "--malformed-severity",
+        dest="hostile_severity",
         choices=SEVERITIES,
-        help="how a 5xx answer to a malformed request counts (default warning: the production server itself "
-        "answers 500 when a body does not convert to an @input_schema type)",
+        help="how a 5xx or bare NaN answer to a hostile request (malformed, wrong types, extreme values, "
+        "corrupted uploads) counts (default warning: a correct script may refuse such input any way it likes)",
+    )
+    group.add_argument(
+        "--input-schema",
+        metavar="FILE",
+        help="a JSON Schema of the request body, for a run() without @input_schema: it replaces what is "
+        "inferred from the fixtures and adds the schema tier",
+    )
+    group.add_argument(
+        "--max-batch",
+        type=int,
+        metavar="N",
+        help="the largest batch the near tier's ladder sends (default: 100x the largest fixture batch, "
+        "or a 1 MB body)",
     )
     group.add_argument(
         "--hypothesis-database", metavar="DIR", help="keep hypothesis' example database here (default: none)"
@@ -366,7 +383,17 @@ def _fixture_problems(errors: Sequence[FixtureError], config: RunConfig) -> int:
     return int(ExitCode.USAGE)
 
 
+def _hypothesis_storage() -> None:
+    """Hypothesis caches its Unicode tables (seconds of CPU to build) under ./.hypothesis by default: keep one
+    cache per user instead, so a fresh CI checkout does not rebuild it, and the project gets no new folder."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    set_hypothesis_home_dir(cache / "scorecheck" / "hypothesis")
+
+
 def _run(config: RunConfig) -> int:
+    _hypothesis_storage()
     cases, errors = load_fixtures([Path(p) for p in config.fixtures])
     if errors:
         return _fixture_problems(errors, config)

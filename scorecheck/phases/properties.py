@@ -17,25 +17,30 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
-from ..config import failures_dir, property_seed
+from ..config import RunConfig, failures_dir, load_input_schema, property_seed
 from ..engine.context import RunContext, server_died
 from ..fixtures.failures import save_failure
 from ..model import WARNING_KIND, Case, CaseFinished, Event, Outcome, RequestSpec, Suite
 from ..serverproc.client import Client
 from .checks import (
     FAILURE,
-    MALFORMED,
-    VALID,
+    HOSTILE,
+    NEAR,
+    SCHEMA,
     WARNING,
     Check,
     CheckContext,
     CheckFailure,
     Exchange,
+    Scaling,
     pitfalls,
     run_checks,
     select_checks,
     snippet,
 )
+from .hostile import hostile_requests, upload_probes
+from .inputmodel import apply_schema
+from .near import Near, Probe
 from .rerun import property_command
 from .schemas import infer_schema, output_schema_from_swagger
 from .search import (
@@ -45,20 +50,21 @@ from .search import (
     SearchResult,
     SearchSettings,
     Sender,
-    private_storage,
     sent_counts,
     warning_lines,
 )
-from .strategies import (
-    input_schema_from_swagger,
-    malformed_requests,
-    succeeding_cases,
-    valid_requests,
-)
+from .strategies import input_schema_from_swagger, near_tier, schema_requests, succeeding_cases
 
 SUITE: Suite = "property"
 DEFAULT_PATH = "/score"
 PAYLOAD_SHOWN = 4000  # characters of a payload written into a report
+TIER_MEANING = {
+    NEAR: "a fixture's request with 1-3 mutations",
+    SCHEMA: "drawn from the declared input schema",
+    HOSTILE: "malformed, wrong types, extreme values or a corrupted upload",
+}
+SCALING_FIXTURES = 5  # fixture requests timed for the scaling check
+SCALING_SENDS = 4  # times each is sent; the first warms up, the fastest of the others counts
 
 
 @dataclass
@@ -70,6 +76,7 @@ class Plan:
     context: CheckContext
     sources: List[str] = field(default_factory=list)  # one line per thing learned, for the report
     log_start: int = 0  # server log lines logged before the phase (boot and replay)
+    sweep: List[Probe] = field(default_factory=list)  # the near tier's single mutations, sent first
 
     @property
     def group(self) -> str:
@@ -120,22 +127,42 @@ def _output(
     return inferred, f"the shape of {len(bodies)} fixture response(s)" if inferred else ""
 
 
-def _valid(
-    swagger: Dict[str, Any], cases: Sequence[Case], path: str, sources: List[str]
-) -> SearchStrategy[RequestSpec]:
+def _declared_input(
+    swagger: Dict[str, Any], config: RunConfig, sources: List[str]
+) -> Tuple[Optional[Dict[str, Any]], str]:
+    """The input schema: @input_schema (swagger ServiceInput), else --input-schema, else none."""
     schema = input_schema_from_swagger(swagger)
-    shaped = len(succeeding_cases(cases, path))
+    if schema is not None:
+        return schema, "@input_schema (swagger ServiceInput)"
+    if config.input_schema is not None:
+        return load_input_schema(config.input_schema), f"--input-schema {config.input_schema}"
+    return None, ""
+
+
+def _tiers(
+    ctx: RunContext, swagger: Dict[str, Any], path: str, sources: List[str]
+) -> Tuple[Near, Dict[str, SearchStrategy[RequestSpec]]]:
+    near = near_tier(ctx.cases, path, ctx.config.max_batch)
+    schema, origin = _declared_input(swagger, ctx.config, sources)
+    if schema is not None and origin.startswith("--input-schema"):
+        apply_schema(near.model, schema)  # declared, so it replaces what the fixtures suggest
+    shaped = len(near.model.bodies) + len(near.raw)
+    sources.append(
+        f"near tier: {shaped} fixture request(s) with 1-3 mutations; batches at "
+        f"{', '.join(near.model.batches()) or 'none'}"
+        if shaped
+        else "near tier: no fixture POSTs a body with a 2xx expectation"
+    )
+    strategies = {NEAR: near.strategy(), HOSTILE: hostile_requests(near, path)}
     if schema is not None:
         try:
-            strategy = valid_requests(schema, cases, path)
-            sources.append("valid input: @input_schema (swagger ServiceInput)")
-            return strategy
+            strategies[SCHEMA] = schema_requests(schema, near.model, path)
+            sources.append(f"schema tier: {origin}")
         except (HypothesisException, ValueError, TypeError) as exc:
-            sources.append(f"valid input: the input schema cannot be generated from ({exc}); fixtures only")
-    sources.append(
-        f"valid input: the shape of {shaped} fixture request(s)" if shaped else "valid input: none known"
-    )
-    return valid_requests(None, cases, path)
+            sources.append(f"schema tier: none, the input schema cannot be generated from ({exc})")
+    else:
+        sources.append("schema tier: none (no @input_schema; --input-schema FILE declares one)")
+    return near, strategies
 
 
 def _latency_budget(ctx: RunContext) -> Optional[float]:
@@ -146,25 +173,63 @@ def _latency_budget(ctx: RunContext) -> Optional[float]:
     return max(limits) if limits else None
 
 
+def measure_scaling(near: Near, sender: Sender, sources: List[str]) -> Optional[Scaling]:
+    """The fixtures' own latencies (fastest of a few sends each) as a linear cost per batch item."""
+    points: List[Tuple[int, float]] = []
+    for body in near.model.bodies[:SCALING_FIXTURES]:
+        request = near.request(body)
+        items = near.model.items_of(request.body or b"")
+        timings = [sender.resend(request) for _ in range(SCALING_SENDS)]
+        fastest = [obs.elapsed_ms for obs in timings[1:] if obs is not None and 200 <= obs.status < 300]
+        if items is not None and fastest:
+            points.append((items, min(fastest)))
+    if not points:
+        return None
+    per_item = per_item_cost(points)
+    scaling = Scaling(max(ms for _, ms in points), per_item, near.model.items_of)
+    for items, ms in points:
+        scaling.record(items, ms)
+    sources.append(
+        f"scaling: {per_item:.2f} ms per batch item from {len(points)} fixture request(s) ({scaling.describe()})"
+    )
+    return scaling
+
+
+def per_item_cost(points: Sequence[Tuple[int, float]]) -> float:
+    """The slope of latency over items, never below the largest fixture's cost per item (overhead included),
+    so the extrapolation errs on the generous side: a linear-cost script is not blamed for being linear."""
+    items, ms = max(points)
+    floor = ms / max(items, 1)
+    if len({n for n, _ in points}) < 2:
+        return floor
+    mean_n = sum(n for n, _ in points) / len(points)
+    mean_ms = sum(t for _, t in points) / len(points)
+    spread = sum((n - mean_n) ** 2 for n, _ in points)
+    slope = sum((n - mean_n) * (t - mean_ms) for n, t in points) / spread
+    return max(slope, floor)
+
+
 def make_plan(ctx: RunContext, sender: Sender) -> Plan:
     path = score_path(ctx.cases)
     swagger = fetch_swagger(sender, path)
     sources: List[str] = []
-    valid = _valid(swagger, ctx.cases, path, sources)
+    near, strategies = _tiers(ctx, swagger, path, sources)
     output, output_source = _output(swagger, ctx.cases, path)
     sources.append(f"output schema: {output_source or 'none'}")
+    budget = _latency_budget(ctx)
     context = CheckContext(
-        has_valid_inputs=not valid.is_empty,
+        has_valid_inputs=not (strategies[NEAR].is_empty and SCHEMA not in strategies),
         output_schema=output,
         output_source=output_source,
-        max_latency_ms=_latency_budget(ctx),
-        malformed_severity=ctx.config.malformed_severity,
+        max_latency_ms=budget,
+        hostile_severity=ctx.config.hostile_severity,
         has_logs=ctx.server is not None,
         healthy=sender.healthy,
         resend=sender.resend,
+        scaling=measure_scaling(near, sender, sources) if budget is not None else None,
     )
-    strategies = {VALID: valid, MALFORMED: malformed_requests(path)}
-    return Plan(path, strategies, context, sources, log_start=sender.position())
+    sweep = [*near.sweep(), *upload_probes(near)]
+    return Plan(path, strategies, context, sources, log_start=sender.position(), sweep=sweep)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -184,18 +249,16 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
     client = ctx.client
     budget = Budget.starting_now(config.max_time, config.request_timeout)
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
-    with (
-        private_storage(),
-        Client(
-            client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
-        ) as fast,
-    ):
+    with Client(
+        client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
+    ) as fast:
         sender = Sender(fast, ctx.server, budget)
         plan = make_plan(ctx, sender)
         settings = SearchSettings(
             seed, config.max_examples, config.max_time, config.shrink_time, config.hypothesis_database
         )
-        result = Search(plan.strategies, checks, plan.context, sender, settings).run()
+        search = Search(plan.strategies, checks, plan.context, sender, settings, sweep=plan.sweep)
+        result = search.run()
         yield from _report(ctx, plan, checks, result, Sender(client, ctx.server, budget))
 
 
@@ -237,7 +300,8 @@ class _Reporter:
     def summary(self) -> str:
         result = self.result
         lines = [
-            f"seed {self.seed}; examples: {sent_counts(result)} in {result.elapsed_s:.2f} s; digest {result.digest}",
+            f"seed {self.seed}; examples: {sent_counts(result.counts)} in {result.elapsed_s:.2f} s; "
+            f"digest {result.digest}",
             *self.plan.sources,
         ]
         if self.ctx.config.hypothesis_database:
@@ -256,6 +320,12 @@ class _Reporter:
             message = "not run: no example reached this check within --max-time"
             return self._finished(check, "skipped", message=message, log=self.summary())
         finding = self.result.findings[check.name]
+        if check.name == "output_schema" and not finding.failures and not self.result.answered_2xx:
+            message = (
+                "not checked: no near or schema example was answered with a 2xx, so no output was seen "
+                "(every one was refused or failed)"
+            )
+            return self._finished(check, "skipped", message=message, log=self.summary())
         if check.name == "server_warnings":
             self._startup_pitfalls(finding)
         if finding.failures:
@@ -274,7 +344,7 @@ class _Reporter:
         lines = warning_lines(finding)
         message = f"warning: {lines[0]}" + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else "")
         examples = [
-            f"  {ex.request.method} {ex.request.path}: {_payload(ex.request, 200)}"
+            f"  [{ex.kind}] {ex.request.method} {ex.request.path}: {_payload(ex.request, 200)}"
             for ex, _, _ in finding.warnings.values()
             if ex
         ]
@@ -308,7 +378,7 @@ class _Reporter:
         evidence = self._recheck(check, finding)
         ex, failure = evidence.exchange, evidence.failure
         saved = self._save(check, evidence)
-        message = f"{failure.message}; payload {_payload(ex.request, 60)}"
+        message = f"[{ex.kind}] {failure.message}; payload {_payload(ex.request, 60)}"
         if evidence.reproduced is False:
             message = f"flaky, not reproduced on re-check: {message}"
         details = self._details(check.name, evidence, finding, saved)
@@ -320,7 +390,8 @@ class _Reporter:
         if folder is None:
             return None
         failure = evidence.failure
-        description = f"Found by the property phase (check {check.name}, seed {self.seed}): {failure.message}"
+        tier = evidence.exchange.kind
+        description = f"Found by the property phase (check {check.name}, tier {tier}, seed {self.seed}): {failure.message}"
         try:
             return save_failure(
                 folder,
@@ -344,13 +415,14 @@ class _Reporter:
             evidence.failure.message,
             "",
             f"minimal payload: {_payload(ex.request, PAYLOAD_SHOWN)}",
+            f"tier:      {ex.kind} ({TIER_MEANING[ex.kind]})",
             f"request:   {ex.request.method} {ex.request.path}{_headers(ex.request)}",
             f"reproduce: {self.sender.client.curl(ex.request)}",
             f"response:  {obs.status} {snippet(obs.body, 200)}"
             if obs is not None
             else f"response:  none ({ex.error})",
             f"re-check:  {recheck}",
-            f"found:     {finding.failures} failing example(s) among {sent_counts(self.result)}"
+            f"found:     {finding.failures} failing example(s) among {sent_counts(self.result.counts)}"
             f" (digest {self.result.digest})",
             f"seed:      {self.seed} (the same seed searches the same examples: --seed {self.seed})",
         ]

@@ -18,6 +18,9 @@ from jsonschema import Draft7Validator
 UNDECLARED: Dict[str, Any] = {"type": "object", "example": {}}
 HEADERS_PARAMETER = "request_headers"
 FLOAT32_MAX = 3.4028234663852886e38
+# The largest magnitude generated for a number the schema does not bound itself: inference-schema never writes
+# bounds, and values like 8.7e55 or 2**63 are noise no client sends (they overflow honest arithmetic).
+REALISTIC = 1e6
 _INT_BITS = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
 _UINT_BITS = {"uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64}
 # Formats hypothesis-jsonschema generates correctly and inference-schema converts.
@@ -110,10 +113,23 @@ def _narrow(schema: Any) -> Any:
     fmt = schema.get("format")
     if isinstance(fmt, str):
         _apply_format(node, fmt, schema.get("example"))
+    _realistic(node, schema)
     if node.get("properties") and "additionalProperties" not in node:
         # inference-schema never writes it; its converters (pandas columns, dict samples) expect the sample's keys.
         node["additionalProperties"] = False
     return node
+
+
+def _realistic(node: Dict[str, Any], schema: Mapping[str, Any]) -> None:
+    """Bound a number the schema leaves unbounded to +-REALISTIC (within what its format allows)."""
+    if node.get("type") not in ("number", "integer"):
+        return
+    if "minimum" not in schema and "exclusiveMinimum" not in schema:
+        node["minimum"] = max(node.get("minimum", -REALISTIC), -REALISTIC)
+    if "maximum" not in schema and "exclusiveMaximum" not in schema:
+        node["maximum"] = min(node.get("maximum", REALISTIC), REALISTIC)
+    if node["type"] == "integer":
+        node["minimum"], node["maximum"] = int(node["minimum"]), int(node["maximum"])
 
 
 def _apply_format(node: Dict[str, Any], fmt: str, example: Any) -> None:
@@ -175,7 +191,21 @@ def infer_schema(values: Sequence[Any]) -> Optional[Dict[str, Any]]:
     merged = schemas[0]
     for schema in schemas[1:]:
         merged = _merge(merged, schema)
-    return _nullable_optionals(merged)
+    return _nullable_numbers(_nullable_optionals(merged))
+
+
+def _nullable_numbers(schema: Dict[str, Any]) -> Dict[str, Any]:
+    """A number may also be null: the server's advice for a non-finite result is to return None."""
+    if schema.get("type") == "number":
+        return {**schema, "type": ["number", "null"]}
+    if "anyOf" in schema:
+        return {"anyOf": [_nullable_numbers(sub) for sub in schema["anyOf"]]}
+    if schema.get("type") == "array" and "items" in schema:
+        return {**schema, "items": _nullable_numbers(schema["items"])}
+    if schema.get("type") == "object":
+        properties = {name: _nullable_numbers(sub) for name, sub in schema["properties"].items()}
+        return {**schema, "properties": properties}
+    return schema
 
 
 def _nullable_optionals(schema: Dict[str, Any]) -> Dict[str, Any]:

@@ -5,9 +5,12 @@ the smallest failing request per check. That record, not hypothesis' final excep
 it survives a flaky server, several bugs at once, and budgets that cut shrinking short. Each failing check
 raises its own exception type, so hypothesis shrinks every check's failure separately.
 
-Malformed requests are searched first, with a quarter of the examples and of the time, then valid ones. Each
-kind runs in rounds: hypothesis stops looking soon after its first failure, so once a round has shrunk a
-failing check, the next round records that check without interrupting the search and looks for the others.
+First the near tier's sweep (every single mutation of the fixtures once, the batch ladder climbing until a rung
+is refused or slow) is sent as is: a bug one mutation away is found on every seed. Then hypothesis runs over the
+hostile tier (a quarter of the examples), the schema tier when there is one, and the near tier's random
+combinations. Each tier runs in rounds: hypothesis stops looking soon after its first failure, so once a round
+has shrunk a failing check, the next round records that check without interrupting the search and looks for the
+others. Shrinking stays within a tier, so a shrunk example keeps its tier.
 
 Budgets: no new request is sent after `max_time`, nor later than `shrink_time` after a round's first failure.
 Past a budget, examples return at once, so hypothesis winds down in moments without touching the server.
@@ -15,18 +18,16 @@ Past a budget, examples return at once, so hypothesis winds down in moments with
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Type
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Type
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity
-from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.reporting import with_reporter
 from hypothesis.strategies import SearchStrategy
@@ -34,12 +35,16 @@ from hypothesis.strategies import SearchStrategy
 from .. import interrupts
 from ..model import Observation, RequestSpec
 from ..serverproc.client import Client, RequestError
+from ..serverproc.logs import has_access_line
 from ..serverproc.process import ServerProcess
 from .checks import (
     CHECKS,
+    CLIENT_TIERS,
     FAILURE,
-    MALFORMED,
-    VALID,
+    HOSTILE,
+    NEAR,
+    SCHEMA,
+    TIERS,
     Check,
     CheckContext,
     CheckFailure,
@@ -47,26 +52,18 @@ from .checks import (
     run_checks,
     worker_booted,
 )
+from .near import Probe
 
 HEALTH = RequestSpec(method="GET", path="/")
 RECOVERY_S = 60.0  # a restarted worker re-runs init(), which may load a model
 KEPT_CANDIDATES = 5
-# A hypothesis run per kind of request: (kind, its share of --max-examples and of the time left). Malformed
-# requests get a quarter: they come in few families, and the script's own logic is where most bugs are.
-RUNS = ((MALFORMED, 0.25), (VALID, 1.0))
-
-
-@contextlib.contextmanager
-def private_storage() -> Iterator[None]:
-    """Hypothesis' caches (its unicode tables, the constants it collects) in a temporary folder, so that the
-    gate leaves no `.hypothesis/` in the user's directory; the example database is only kept where
-    --hypothesis-database says."""
-    with tempfile.TemporaryDirectory(prefix="scorecheck-hypothesis-") as home:
-        set_hypothesis_home_dir(home)
-        try:
-            yield
-        finally:
-            set_hypothesis_home_dir(None)
+LOG_WAIT_S = 1.0  # for the log lines of a 5xx
+# A hypothesis run per tier, after the sweep: (tier, its share of --max-examples, its share of the time left).
+# Hostile requests get a quarter: they come in few families, and the script's own logic is where most bugs are;
+# the near tier gets --max-examples, the sweep included, and at least half of them as random combinations.
+RUNS = ((HOSTILE, 0.25, 0.25), (SCHEMA, 0.3, 0.4), (NEAR, 1.0, 1.0))
+SWEEP_SHARE = 0.6  # of --max-time at most for the sweep, so the random tiers always get time
+Progress = Callable[[Counter[str], int, float], None]  # examples per tier, failures so far, seconds left
 
 
 class ServerGone(BaseException):
@@ -181,7 +178,18 @@ class Sender:
             except ServerGone as gone:
                 gone.exchange = Exchange(kind, request, None, error, self.lines_since(start), error_kind)
                 raise
+        if obs is not None and obs.status >= 500:
+            self._await_access_line(start, request, obs.status)
         return Exchange(kind, request, obs, error, self.lines_since(start), error_kind)
+
+    def _await_access_line(self, start: int, request: RequestSpec, status: int) -> None:
+        """A 5xx is judged by its log lines (the script's traceback, the server's conversion warning), which
+        the log reader may not have read yet: wait for the request's access line, logged after them."""
+        deadline = time.monotonic() + LOG_WAIT_S
+        while self.server is not None and time.monotonic() < deadline:
+            if has_access_line(self.lines_since(start), request.method, request.path, status):
+                return
+            time.sleep(0.005)
 
     def resend(self, request: RequestSpec) -> Optional[Observation]:
         if self.budget.spent():
@@ -243,10 +251,11 @@ class SearchResult:
     elapsed_s: float
     stopped_by: str = ""  # why hypothesis ended early, if it did
     server_exit: Optional[Tuple[Optional[int], Optional[Exchange]]] = None  # exit code, last example
+    answered_2xx: int = 0  # near and schema examples answered with a 2xx
 
 
 class Search:
-    """Hypothesis runs over valid and malformed requests, judged by `checks`."""
+    """The sweep, then hypothesis runs over the tiers of requests, judged by `checks`."""
 
     def __init__(
         self,
@@ -255,8 +264,13 @@ class Search:
         context: CheckContext,
         sender: Sender,
         settings: SearchSettings,
+        *,
+        sweep: Sequence[Probe] = (),
+        progress: Optional[Progress] = None,
     ) -> None:
         self.strategies = {kind: s for kind, s in strategies.items() if not s.is_empty}
+        self.sweep = list(sweep)
+        self.progress = progress
         self.checks = [c for c in checks if c.needs(context) is None]
         self.context = context
         self.sender = sender
@@ -269,6 +283,7 @@ class Search:
         self._stop_at = self._phase_end
         self._internal: Optional[BaseException] = None
         self._shrunk: Set[str] = set()  # checks whose failures an earlier round has shrunk
+        self._answered_2xx = 0
 
     # -- budgets ------------------------------------------------------------------------------------------------
 
@@ -280,14 +295,26 @@ class Search:
 
     # -- one example --------------------------------------------------------------------------------------------
 
+    def _send(self, kind: str, request: RequestSpec) -> Exchange:
+        ex = self.sender.exchange(kind, request)
+        self.counts[kind] += 1
+        obs = ex.observation
+        if kind in CLIENT_TIERS and obs is not None and 200 <= obs.status < 300:
+            self._answered_2xx += 1
+        self._digest.update(f"{kind} {request.method} {request.path} {request.headers}\n".encode())
+        self._digest.update(request.body or b"")
+        for part in request.files:
+            self._digest.update(part.content)
+        if self.progress is not None:
+            failures = sum(finding.failures for finding in self.findings.values())
+            self.progress(self.counts, failures, max(0.0, self._stop_at - time.monotonic()))
+        return ex
+
     def _example(self, kind: str, request: RequestSpec) -> None:
         interrupts.check()  # hypothesis may have swallowed a Ctrl-C in one of its gc callbacks
         if self.expired():
             return
-        ex = self.sender.exchange(kind, request)
-        self.counts[kind] += 1
-        self._digest.update(f"{kind} {request.method} {request.path} {request.headers}\n".encode())
-        self._digest.update(request.body or b"")
+        ex = self._send(kind, request)
         try:
             failed = self.judge(ex)
         except Exception as exc:  # a bug in a check: stop, and report it as scorecheck's own error
@@ -296,6 +323,29 @@ class Search:
         if failed is not None:
             self._failure_found()
             raise _ORIGINS[failed](failed)
+
+    def _run_sweep(self) -> None:
+        """Every probe once, in order (near ones, and the hostile cut-short uploads); a ladder stops climbing at
+        its first rung that is refused or slow."""
+        stopped: Set[str] = set()
+        deadline = self._started + SWEEP_SHARE * self.settings.max_time
+        for probe in self.sweep:
+            if self.expired() or time.monotonic() >= deadline:
+                return
+            if probe.group in stopped:
+                continue
+            ex = self._send(probe.tier, probe.request)
+            failed = self.judge(ex)
+            if probe.group and (failed is not None or not self._accepted(ex)):
+                stopped.add(probe.group)
+        # Single mutations need no shrinking: hypothesis goes on looking for the other checks' failures.
+        self._shrunk |= self._failed_checks()
+
+    def _accepted(self, ex: Exchange) -> bool:
+        obs, budget = ex.observation, self.context.max_latency_ms
+        if obs is None or not 200 <= obs.status < 300:
+            return False
+        return budget is None or obs.elapsed_ms <= budget
 
     def _failed_checks(self) -> Set[str]:
         return {name for name, finding in self.findings.items() if finding.failures}
@@ -317,6 +367,10 @@ class Search:
         phases = [Phase.generate, Phase.shrink]
         # A folder per kind and round: hypothesis forgets saved examples that pass, and a later round no
         # longer fails on the checks an earlier one shrank.
+        if database:
+            # Made at once, so the folder named by --hypothesis-database exists even when nothing is saved yet
+            # (the sweep may find every failure before hypothesis does).
+            Path(database, where).mkdir(parents=True, exist_ok=True)
         return hypothesis.settings(
             database=DirectoryBasedExampleDatabase(f"{database}/{where}") if database else None,
             phases=[Phase.reuse, *phases] if database else phases,
@@ -340,13 +394,18 @@ class Search:
         return hypothesis.seed(self.settings.seed + round_index)(property_search)
 
     def run(self) -> SearchResult:
-        """One hypothesis run per kind of request, sharing the findings, the counts and the time budget."""
+        """The sweep, then one hypothesis run per tier, sharing the findings, the counts and the time budget."""
         result = SearchResult(self.findings, self.counts, "", 0.0)
         phase_end = self._phase_end
         try:
-            for kind, share in RUNS:
+            if self.sweep and any(NEAR in check.kinds for check in self.checks):
+                self._run_sweep()
+            for kind, examples, share in RUNS:
                 if kind in self.strategies and any(kind in check.kinds for check in self.checks):
-                    self._run_kind(kind, share, phase_end, result)
+                    wanted = round(self.settings.max_examples * examples)
+                    if kind == NEAR:  # the sweep counts, but at least half are random combinations
+                        wanted = max(wanted - self.counts[NEAR], wanted // 2)
+                    self._run_kind(kind, share, max(1, wanted), phase_end, result)
         except ServerGone as gone:
             result.server_exit = (gone.exit_code, gone.exchange)
         except _Abort:
@@ -354,13 +413,15 @@ class Search:
             raise self._internal from None
         return self._finish(result)
 
-    def _run_kind(self, kind: str, share: float, phase_end: float, result: SearchResult) -> None:
+    def _run_kind(
+        self, kind: str, share: float, examples: int, phase_end: float, result: SearchResult
+    ) -> None:
         """Rounds of hypothesis runs: once a round has found and shrunk a failing check, the next one looks
         for the others (hypothesis stops searching soon after its first failure) until the examples or the
         time of this kind are spent."""
         now = time.monotonic()
         kind_end = min(phase_end, now + share * (phase_end - now))
-        target = max(1, round(self.settings.max_examples * share))
+        target = self.counts[kind] + examples
         for round_index in range(len(self.checks)):
             self._stop_at = kind_end
             failing = self._failed_checks()
@@ -385,11 +446,12 @@ class Search:
     def _finish(self, result: SearchResult) -> SearchResult:
         result.digest = self._digest.hexdigest()[:16]
         result.elapsed_s = time.monotonic() - self._started
+        result.answered_2xx = self._answered_2xx
         return result
 
 
-def sent_counts(result: SearchResult) -> str:
-    parts = [f"{result.counts[kind]} {kind}" for kind in (VALID, MALFORMED) if result.counts[kind]]
+def sent_counts(counts: Counter[str]) -> str:
+    parts = [f"{counts[kind]} {kind}" for kind in TIERS if counts[kind]]
     return ", ".join(parts) or "none"
 
 

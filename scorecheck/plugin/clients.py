@@ -59,15 +59,16 @@ class ScoreRequest:
         default set; "all" for every one). Warnings (pitfalls in the log) do not fail. Returns the
         observation, or None when no response arrived (which fails server_survives).
         """
-        from ..phases.checks import FAILURE, Exchange, run_checks, select_checks
+        from ..phases.checks import FAILURE, HOSTILE, NEAR, Exchange, run_checks, select_checks
 
+        tier = {"valid": NEAR, "malformed": HOSTILE}.get(kind, kind)  # the plugin's words for the tiers
         try:
             obs: Optional[Observation] = self(spec)
-            exchange = Exchange(kind, spec, obs, log_lines=obs.log_lines if obs else ())
+            exchange = Exchange(tier, spec, obs, log_lines=obs.log_lines if obs else ())
         except RequestError as err:
             obs, exchange = (
                 None,
-                Exchange(kind, spec, None, error=err.message, log_lines=err.log_lines, error_kind=err.kind),
+                Exchange(tier, spec, None, error=err.message, log_lines=err.log_lines, error_kind=err.kind),
             )
         for chosen, failure in run_checks(select_checks(list(checks)), self._check_context(), exchange):
             if failure.severity == FAILURE:
@@ -84,7 +85,7 @@ class ScoreRequest:
         return CheckContext(
             output_schema=output_schema_from_swagger(swagger) if swagger else None,
             output_source="@output_schema",
-            malformed_severity=FAILURE,
+            hostile_severity=FAILURE,
             has_logs=self.server.settings.target is None,
             healthy=self._healthy,
             resend=self._resend,

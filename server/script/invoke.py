@@ -6,6 +6,7 @@ included; where production does something surprising we do it too and log a warn
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -140,6 +141,8 @@ class Invoker:
             return message_response(500, INTERNAL_ERROR)
         except Exception as exc:
             _log_user_exception(exc)
+            if self._entry.mode == "schema" and not _entered(self._entry.run, exc):
+                _log_conversion_failure(exc)
             self._report(exc, ids)
             return message_response(500, SCRIPT_ERROR, failed=True)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
@@ -161,6 +164,33 @@ def _log_user_exception(exc: BaseException) -> None:
     wrapped = UserScriptError("Caught an unhandled exception from the user script")
     wrapped.__cause__ = exc
     logger.error("Encountered Exception: %s", Verbatim(format_chained(wrapped)))
+
+
+# Our additive log line (upstream logs only the traceback): the 500 came from inference-schema converting the
+# body, before run()'s own code started, so no change to run() can prevent it.
+CONVERSION_FAILED = "run() was not entered: inference-schema could not convert the request body"
+
+
+def _entered(run: Any, exc: BaseException) -> bool:
+    """Whether the exception passed through the user's own run() (under its @input_schema wrappers)."""
+    code = getattr(inspect.unwrap(run), "__code__", None)
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code is code:
+            return True
+        trace = trace.tb_next
+    return code is None  # not a plain function: cannot tell, so do not claim it was the conversion
+
+
+def _log_conversion_failure(exc: BaseException) -> None:
+    logger.warning(
+        "%s (%s: %s). Production answers 500 for this body too. Fix: have clients send what the "
+        "@input_schema sample describes, or declare the parameter with a looser type "
+        "(StandardPythonParameterType) and validate it in run() with a 400.",
+        CONVERSION_FAILED,
+        type(exc).__name__,
+        exc,
+    )
 
 
 def with_run_headers(response: WerkzeugResponse, elapsed_ms: float) -> WerkzeugResponse:

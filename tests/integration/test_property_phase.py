@@ -132,13 +132,16 @@ def test_a_buggy_script_is_caught_with_a_shrunk_payload_and_a_saved_fixture(
         assert len(json.loads(payload)["data"]) > 20, payload
     assert case.text is not None
     assert "re-check:  reproduced" in case.text
+    assert re.search(r"^tier:      (near|schema) ", case.text, re.MULTILINE), case.text  # the tier label
     assert "reproduce: curl -sS -i -X POST http://127.0.0.1:" in case.text
     assert "seed:      42" in case.text
     assert report.properties[PROPERTY_SUITE]["seed"] == "42"
     assert re.search(rf"^FAILED\s+{check}\s", output, re.MULTILINE), output  # the console names it too
     saved = sorted((tmp_path / ".scorecheck" / "failures" / script).glob("*.json"))  # a folder per script
     assert [path.name.split("-")[0] for path in saved] == [check]
-    assert json.loads(saved[0].read_text())["request"]["json"] == json.loads(payload)
+    document = json.loads(saved[0].read_text())
+    assert document["request"]["json"] == json.loads(payload)
+    assert document["tags"][-1] in ("tier-near", "tier-schema")
     _replays_as_a_failure(script, saved[0], tmp_path, code)
 
 
@@ -171,7 +174,11 @@ def test_a_correct_script_passes_500_examples_without_a_false_alarm(tmp_path: Pa
     assert "error" not in outcomes.values(), output
     # Nothing is skipped for want of inputs: only the latency check, which has no budget here.
     assert [name for name, result in outcomes.items() if result == "skipped"] == ["latency"]
-    assert _summary(report).group(2).startswith("500 valid"), _summary(report).group(0)
+    # Examples per tier: the near tier (fixtures with mutations) always runs; hostile gets a quarter (plus,
+    # for an upload fixture, the sweep's cut-short uploads).
+    counts = dict(reversed(part.split(" ")) for part in _summary(report).group(2).split(", "))
+    assert int(counts["near"]) >= 1, counts
+    assert 125 <= int(counts["hostile"]) <= 128, counts
     assert not (tmp_path / ".scorecheck").exists()
 
 

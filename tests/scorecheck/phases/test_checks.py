@@ -13,9 +13,9 @@ from scorecheck.config import ConfigError, RunConfig, build_config, property_see
 from scorecheck.model import Observation, RequestSpec
 from scorecheck.phases.checks import (
     CHECKS,
-    MALFORMED,
+    HOSTILE,
+    NEAR,
     NON_FINITE,
-    VALID,
     WARNING,
     CheckContext,
     CheckFailure,
@@ -50,9 +50,7 @@ def _obs(
     return Observation(status, headers, body, ms, "sc-1")
 
 
-def _ex(
-    obs: Optional[Observation], kind: str = VALID, lines: Sequence[str] = (), error: str = ""
-) -> Exchange:
+def _ex(obs: Optional[Observation], kind: str = NEAR, lines: Sequence[str] = (), error: str = "") -> Exchange:
     return Exchange(kind, REQUEST, obs, error, tuple(lines))
 
 
@@ -106,7 +104,7 @@ def test_command_line_and_pyproject_settings(tmp_path: Path) -> None:
         "save-failures = 'found'\nmax-latency-ms = 250\n"
     )
     config = _config(["--max-time", "5"], tmp_path)
-    assert (config.max_examples, config.exclude_checks, config.malformed_severity) == (
+    assert (config.max_examples, config.exclude_checks, config.hostile_severity) == (
         7,
         ("latency",),
         "failure",
@@ -151,10 +149,10 @@ def test_not_a_server_error_names_the_scripts_own_exception() -> None:
     failure = _fails("not_a_server_error", _ex(_obs(500, body), lines=TRACEBACK))
     assert failure is not None
     assert failure.kind == "ServerError"
-    assert "status 500 for input valid for the script" in failure.message
+    assert "status 500 for near input" in failure.message
     assert "ZeroDivisionError: float division by zero" in failure.message
     assert _fails("not_a_server_error", _ex(_obs(400))) is None
-    assert not CHECKS["not_a_server_error"].applies(_ex(_obs(500), kind=MALFORMED))
+    assert not CHECKS["not_a_server_error"].applies(_ex(_obs(500), kind=HOSTILE))
 
 
 def test_not_a_server_error_cannot_run_without_a_source_of_valid_input() -> None:
@@ -169,14 +167,14 @@ def test_root_cause_is_the_first_exception_of_a_chain() -> None:
 
 
 def test_a_5xx_for_malformed_input_is_a_warning_unless_configured() -> None:
-    ex = _ex(_obs(500, b'{"message": "boom"}'), kind=MALFORMED)
+    ex = _ex(_obs(500, b'{"message": "boom"}'), kind=HOSTILE)
     failure = _fails("malformed_input_rejected", ex)
     assert failure is not None
     assert failure.severity == WARNING
-    strict = _fails("malformed_input_rejected", ex, CheckContext(malformed_severity="failure"))
+    strict = _fails("malformed_input_rejected", ex, CheckContext(hostile_severity="failure"))
     assert strict is not None
     assert strict.severity == "failure"
-    assert _fails("malformed_input_rejected", _ex(_obs(415), kind=MALFORMED)) is None
+    assert _fails("malformed_input_rejected", _ex(_obs(415), kind=HOSTILE)) is None
 
 
 # -- valid_json, output_schema, latency, deterministic ------------------------------------------------------
@@ -245,7 +243,7 @@ def test_server_warnings_report_production_pitfalls() -> None:
         level="W", logger="azmlinfsrv", message="The request body is x, so run() receives an empty string"
     )
     assert (
-        _fails("server_warnings", _ex(_obs(), kind=MALFORMED, lines=[form])) is None
+        _fails("server_warnings", _ex(_obs(), kind=HOSTILE, lines=[form])) is None
     )  # caused by our own request
     assert _fails("server_warnings", _ex(_obs(), lines=[form])) is not None
     user = RECORD.format(level="W", logger="entry_module", message="run() returned NaN or Infinity")

@@ -27,7 +27,7 @@ from scorecheck.model import (
     RunFinished,
     ServerDied,
 )
-from scorecheck.phases.checks import CHECKS, VALID, Check, CheckContext, CheckFailure, Exchange, select_checks
+from scorecheck.phases.checks import CHECKS, NEAR, Check, CheckContext, CheckFailure, Exchange, select_checks
 from scorecheck.phases.properties import property_phase, score_path
 from scorecheck.phases.search import Budget, Search, SearchResult, SearchSettings, ServerGone
 from scorecheck.phases.strategies import json_request
@@ -76,7 +76,7 @@ def _search(
 ) -> SearchResult:
     settings = SearchSettings(seed, max_examples=150, max_time=max_time, shrink_time=30.0, database=database)
     ctx = context or CheckContext(max_latency_ms=35.0)
-    return Search({VALID: NUMBERS}, checks, ctx, sender, settings).run()  # type: ignore[arg-type]
+    return Search({NEAR: NUMBERS}, checks, ctx, sender, settings).run()  # type: ignore[arg-type]
 
 
 # -- the search engine --------------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def test_each_failing_check_is_shrunk_to_its_own_smallest_request() -> None:
     assert smallest["valid_json"] == b"[0]"
     assert json.loads(smallest["latency"] or b"") == [0] * 4  # just over the 35 ms budget
     # A round per newly failing check: the search goes on after the first failure it has shrunk.
-    assert result.counts[VALID] >= 150
+    assert result.counts[NEAR] >= 150
 
 
 def test_the_same_seed_sends_the_same_examples() -> None:
@@ -120,7 +120,7 @@ def test_a_bug_in_a_check_is_raised_not_shrunk() -> None:
     def broken(ctx: CheckContext, ex: Exchange) -> None:
         raise KeyError("bug in a check")
 
-    check = Check("broken", broken, True, frozenset({VALID}), "a check with a bug")
+    check = Check("broken", broken, True, frozenset({NEAR}), "a check with a bug")
     sender = FakeSender(_scorer)
     with pytest.raises(KeyError, match="bug in a check"):
         _search(sender, [check])
@@ -143,12 +143,12 @@ def test_warnings_are_counted_once_per_message() -> None:
     def warns(ctx: CheckContext, ex: Exchange) -> None:
         raise CheckFailure("ServerWarning", "same text", severity="warning")
 
-    check = Check("warns", warns, True, frozenset({VALID}), "always warns")
+    check = Check("warns", warns, True, frozenset({NEAR}), "always warns")
     result = _search(FakeSender(_scorer), [check])
     finding = result.findings["warns"]
     assert finding.failures == 0
     assert list(finding.warnings) == ["same text"]
-    assert finding.warnings["same text"][2] == result.counts[VALID]
+    assert finding.warnings["same text"][2] == result.counts[NEAR]
 
 
 # -- the phase, with real servers ------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_the_phase_reports_a_rechecked_failure_and_saves_it(tmp_path: Path) -> N
     document = json.loads(saved[0].read_text())
     assert document["request"] == {"method": "POST", "path": "/score", "json": {"data": []}}
     assert document["expect"] == {"status": NOT_5XX}
-    assert document["tags"] == ["property", "not_a_server_error"]
+    assert document["tags"] == ["property", "not_a_server_error", "tier-near"]
     assert _exit(events) == ExitCode.CHECK_FAILED
 
 
@@ -245,9 +245,9 @@ def test_without_a_valid_input_source_only_malformed_requests_run(
     # sc_echo calls .get() on whatever JSON it receives: a 500 for `[]`, reported as a warning by default.
     malformed = found["malformed_input_rejected"]
     assert (malformed.outcome, malformed.kind) == ("passed", WARNING_KIND)
-    assert malformed.message.startswith("warning: status 500 for a malformed request")
+    assert malformed.message.startswith("warning: status 500 for a hostile request")
     assert found["server_survives"].outcome == "passed"
-    assert "examples: 5 malformed" in found["server_survives"].log
+    assert "examples: 5 hostile" in found["server_survives"].log
 
 
 def test_selected_checks_only_and_a_halted_run_reports_them_not_run(echo: ServerProcess) -> None:
