@@ -11,15 +11,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import requests
 
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.startup import describe_startup_failure
-
-if TYPE_CHECKING:  # pragma: no cover - checks pulls in jsonschema: imported when a check runs
-    pass
 
 LOG_TAIL = 30
 SWAGGER_PATH = "/swagger.json?version=3"

@@ -18,6 +18,7 @@ from scorecheck.phases.hostile import broken_json_body, hostile_requests
 from scorecheck.phases.schemas import generation_schema, infer_schema, output_schema_from_swagger, validator
 from scorecheck.phases.strategies import (
     fixture_bodies,
+    fixture_raw_requests,
     input_schema_from_swagger,
     json_request,
     malformed_requests,
@@ -183,6 +184,15 @@ def test_fixture_requests_are_mutated_within_their_shape(tmp_path: Path) -> None
     assert _example(strategy, lambda v: v["data"] == [])["data"] == []
     assert "mode" not in _example(strategy, lambda v: "mode" not in v)
     assert _example(strategy, lambda v: v.get("mode") == "")["mode"] == ""
+
+
+def test_json_recorded_as_exact_text_feeds_the_near_tier(tmp_path: Path) -> None:
+    # `record` keeps a JSON input as its exact text in `body:`; the property phase must still learn from it,
+    # and must not treat it as an opaque raw body.
+    text = "request: {headers: {Content-Type: application/json}, body: '{\"data\": [[1, 2.5]]}'}\n"
+    cases = _cases(tmp_path, {"recorded.yaml": text + "expect: {status: 200}\n"})
+    assert fixture_bodies(cases) == [{"data": [[1, 2.5]]}]
+    assert fixture_raw_requests(cases) == []
 
 
 def test_generated_json_is_serialised_like_a_fixture() -> None:
