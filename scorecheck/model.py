@@ -203,7 +203,21 @@ class RunFinished:
     exit_code: int
 
 
-Event = Union[RunStarted, ServerStarted, ServerFailed, CaseFinished, ServerDied, RunFinished]
+@dataclass(frozen=True)
+class Measurement:
+    """A series measured during the run, for the reports that draw it: memory over requests served, latency over
+    batch size, the latency distribution, start-up times. A check that judges a series reports its verdict as a
+    `CaseFinished` of its own; this event only carries the numbers."""
+
+    name: str  # stable identifier: "memory", "batch_scaling", "latency", "startup", ...
+    title: str  # one line for a heading
+    x_label: str  # axis labels with their units, e.g. "requests served", "RSS (MB)"
+    y_label: str
+    points: Tuple[Tuple[float, float], ...]
+    notes: Tuple[Tuple[str, str], ...] = ()  # key figures as (label, value), e.g. ("slope", "61 kB/request")
+
+
+Event = Union[RunStarted, ServerStarted, ServerFailed, CaseFinished, ServerDied, Measurement, RunFinished]
 
 
 def plural(count: int, noun: str) -> str:
