@@ -44,6 +44,7 @@ from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
 from ..shards import shard_cases, shard_note
 from .exitcodes import ExitCode, exit_code_for
+from .merge import add_merge_parser, merge_junit
 from .preflight import preflight
 
 EXIT_CODES = """\
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(commands)
     _record_parser(commands)
+    add_merge_parser(commands)
     return parser
 
 
@@ -496,6 +498,8 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return int(ExitCode.USAGE)
+    if args.command == "merge-junit":
+        return merge_junit(args)
     try:
         config = build_config(args)
     except ConfigError as exc:
