@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..model import plural
 from ..reporters.merge import MergeError, merge, write_report
 from .exitcodes import ExitCode
 
@@ -40,6 +41,6 @@ def merge_junit(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return int(ExitCode.USAGE)
-    counts = ", ".join(f"{root.get(key)} {key}" for key in ("tests", "failures", "errors"))
+    counts = ", ".join(plural(int(root.get(f"{noun}s", "0")), noun) for noun in ("test", "failure", "error"))
     print(f"merged {len(args.reports)} report(s) into {args.output}: {counts}")
     return int(ExitCode.OK)
