@@ -11,6 +11,7 @@ import pytest
 
 from scorecheck.config import ConfigError, RunConfig, build_config, property_examples, property_seed
 from scorecheck.model import Case, Expectation, RequestSpec
+from scorecheck.phases.rerun import property_command
 from scorecheck.shards import Shard, case_key, parse_shard, shard_cases, shard_examples, shard_seed
 
 ROOT = Path("/somewhere/fixtures")
@@ -132,3 +133,10 @@ def test_pyproject_sets_the_shard_and_the_command_line_wins(tmp_path: Path) -> N
     (tmp_path / "pyproject.toml").write_text("[tool.scorecheck]\nshard = 2\n")
     with pytest.raises(ConfigError, match=r"\[tool.scorecheck\] shard: expected INDEX/TOTAL"):
         build_config(_args(), cwd=tmp_path)
+
+
+def test_a_shards_replay_command_reproduces_its_search_without_the_shard(tmp_path: Path) -> None:
+    config = build_config(_args(shard="2/4", max_examples=100), cwd=tmp_path)
+    command = property_command(config, "valid_json", property_seed(config), None)
+    assert f"--seed {shard_seed(42, Shard(2, 4))} --checks valid_json --max-examples 25" in command
+    assert "--shard" not in command
