@@ -23,6 +23,7 @@ from jsonschema.exceptions import SchemaError
 from .compare import parse_path
 from .phases.checks import select_checks
 from .serverproc.secrets import expand
+from .shards import Shard, parse_shard, shard_examples, shard_seed
 from .volatile import DEFAULT_IGNORE
 
 if sys.version_info >= (3, 11):
@@ -106,6 +107,7 @@ class RunConfig:
     force: bool = False
     method: str = "POST"
     path: str = "/score"
+    shard: Optional[Shard] = None  # `run` only: replay this share of the cases, search this share of examples
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -220,6 +222,13 @@ def split_names(items: Sequence[str]) -> Tuple[str, ...]:
     return tuple(name.strip() for item in items for name in item.split(",") if name.strip())
 
 
+def _shard(value: Any, label: str) -> Shard:
+    try:
+        return parse_shard(value if isinstance(value, str) else repr(value), label)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 _Convert = Callable[[Any, Path, str], Any]
 # pyproject key -> (RunConfig field, converter taking (value, pyproject folder, key)).
 _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
@@ -255,6 +264,7 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "input-schema": ("input_schema", _path),
     "max-batch": ("max_batch", lambda v, b, k: _integer(v, k, 1)),
     "hypothesis-database": ("hypothesis_database", _path),
+    "shard": ("shard", lambda v, b, k: _shard(v, f"[tool.scorecheck] {k}")),
 }
 
 
@@ -358,6 +368,7 @@ def _property_values(args: argparse.Namespace) -> Dict[str, Any]:
         "input_schema": getattr(args, "input_schema", None),
         "max_batch": getattr(args, "max_batch", None),
         "hypothesis_database": getattr(args, "hypothesis_database", None),
+        "shard": None if getattr(args, "shard", None) is None else _shard(args.shard, "--shard"),
     }
 
 
@@ -365,7 +376,13 @@ def property_seed(config: RunConfig) -> Optional[int]:
     """The seed the property phase uses, or None when the phase is off (it runs with `run` only)."""
     if not config.properties or config.command != "run":
         return None
-    return DEFAULT_SEED if config.seed is None else config.seed
+    seed = DEFAULT_SEED if config.seed is None else config.seed
+    return seed if config.shard is None else shard_seed(seed, config.shard)
+
+
+def property_examples(config: RunConfig) -> int:
+    """The valid-input examples the property phase of this run (this shard) searches."""
+    return config.max_examples if config.shard is None else shard_examples(config.max_examples, config.shard)
 
 
 def load_input_schema(path: str) -> Dict[str, Any]:

@@ -29,6 +29,8 @@ from ..config import (
     ConfigError,
     RunConfig,
     build_config,
+    property_examples,
+    property_seed,
 )
 from ..engine.events import fixture_error_events
 from ..engine.session import interrupted_before_start, run
@@ -40,7 +42,9 @@ from ..phases.checks import CHECKS
 from ..reporters.console import ConsoleReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
+from ..shards import shard_cases, shard_note
 from .exitcodes import ExitCode, exit_code_for
+from .merge import add_merge_parser, merge_junit
 from .preflight import preflight
 
 EXIT_CODES = """\
@@ -60,7 +64,7 @@ env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-ti
 keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
 default-ignore, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
-save-failures, hostile-severity, input-schema, max-batch, hypothesis-database.
+save-failures, hostile-severity, input-schema, max-batch, hypothesis-database, and shard = "2/4".
 The command line wins. Header values are never printed or written to reports.
 """
 
@@ -137,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(commands)
     _record_parser(commands)
+    add_merge_parser(commands)
     return parser
 
 
@@ -195,7 +200,20 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="compare the volatile fields ignored by default too ($.metadata.duration, request ids, timestamps)",
     )
     _property_options(parser)
+    _shard_options(parser)
     _output_options(parser)
+
+
+def _shard_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "shards (one gate over several CI jobs; merge with `scorecheck merge-junit`)"
+    )
+    group.add_argument(
+        "--shard",
+        metavar="INDEX/TOTAL",
+        help="run share INDEX of TOTAL (from 1, e.g. 2/4): the fixture cases split by a hash of their file and "
+        "name, and the property phase's --max-examples divided, with a seed per shard (--max-time is per job)",
+    )
 
 
 def _property_options(parser: argparse.ArgumentParser) -> None:
@@ -410,13 +428,19 @@ def _run(config: RunConfig) -> int:
         )
         _error(f"{found} in {', '.join(config.fixtures)}")
         return int(ExitCode.USAGE)
+    mine = selected if config.shard is None else shard_cases(selected, config.shard)
+    if config.shard is not None:
+        note = shard_note(
+            config.shard, len(mine), len(selected), property_seed(config), property_examples(config)
+        )
+        print(f"scorecheck: {note}", file=sys.stderr)
     snapshots = Snapshotter("update") if config.update else None
     reporters = _reporters(config)
     if interrupts.interrupted():  # during the set-up: report every case as not run
-        return _drive(interrupted_before_start(config, selected, exit_code_for), reporters)
+        return _drive(interrupted_before_start(config, mine, exit_code_for), reporters)
+    observer = snapshots.observe if snapshots else None
     code = _drive(
-        run(config, selected, exit_codes=exit_code_for, observer=snapshots.observe if snapshots else None),
-        reporters,
+        run(config, mine, exit_codes=exit_code_for, observer=observer, selected=selected), reporters
     )
     if snapshots is not None and code != ExitCode.INTERRUPTED:
         written = snapshots.write()
@@ -474,6 +498,8 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return int(ExitCode.USAGE)
+    if args.command == "merge-junit":
+        return merge_junit(args)
     try:
         config = build_config(args)
     except ConfigError as exc:

@@ -43,6 +43,12 @@ class RunContext:
     server: Optional[ServerProcess]
     observer: Optional[Observer] = None
     halted: Optional[Halt] = None
+    selected: Optional[Sequence[Case]] = None  # with --shard: the cases of every shard (None: `cases`)
+
+    @property
+    def selected_cases(self) -> Sequence[Case]:
+        """What the property phase learns from: every selected case, so that all shards search alike."""
+        return self.cases if self.selected is None else self.selected
 
 
 Phase = Callable[[RunContext], Iterator[Event]]

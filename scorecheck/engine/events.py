@@ -20,6 +20,7 @@ def run_started(config: RunConfig, cases: Sequence[Case], base_url: str, version
         ("fixtures", " ".join(config.fixtures)),
         ("mode", "target" if config.target else "subprocess"),
         ("scorecheck_version", __version__),
+        *((("shard", str(config.shard)),) if config.shard is not None else ()),
     )
     return RunStarted(
         entry_script=config.entry_script or "",

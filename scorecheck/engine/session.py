@@ -83,7 +83,11 @@ def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -
 
 
 def _session(
-    config: RunConfig, cases: Sequence[Case], observer: Optional[Observer], phases: Sequence[Phase]
+    config: RunConfig,
+    cases: Sequence[Case],
+    observer: Optional[Observer],
+    phases: Sequence[Phase],
+    selected: Optional[Sequence[Case]] = None,
 ) -> Generator[Event, None, None]:
     """Start-up, then the phases, inside the server's lifetime: leaving this generator stops the server."""
     started = time.monotonic()
@@ -113,7 +117,7 @@ def _session(
                 server.logs if server is not None else f"using the running endpoint {redact_url(base_url)}"
             )
             yield ServerStarted(elapsed_s=time.monotonic() - started, log=boot_log)
-            ctx = RunContext(config, cases, client, server, observer)
+            ctx = RunContext(config, cases, client, server, observer, selected=selected)
             for phase in phases:
                 yield from phase(ctx)
 
@@ -125,15 +129,19 @@ def run(
     exit_codes: ExitCodes,
     observer: Optional[Observer] = None,
     phases: Sequence[Phase] = DEFAULT_PHASES,
+    selected: Optional[Sequence[Case]] = None,
 ) -> Generator[Event, None, None]:
     """Yield the events of one gate run, ending with RunFinished carrying `exit_codes(outcome)`.
+
+    `cases` are replayed; `selected` (with --shard, the cases of every shard) is what the property phase learns
+    the input model from, `cases` when None.
 
     A KeyboardInterrupt raised inside the run, or thrown in by the consumer with `.throw()`, stops the
     server and ends the stream with the unfinished cases skipped.
     """
     started = time.monotonic()
     tally = Tally(config, cases)
-    session = _session(config, cases, observer, phases)
+    session = _session(config, cases, observer, phases, selected)
     try:
         interrupts.check()
         for event in session:

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from hypothesis.errors import HypothesisException
 from hypothesis.strategies import SearchStrategy
 
-from ..config import RunConfig, failures_dir, load_input_schema, property_seed
+from ..config import RunConfig, failures_dir, load_input_schema, property_examples, property_seed
 from ..engine.context import RunContext, server_died
 from ..fixtures.failures import save_failure
 from ..model import WARNING_KIND, Case, CaseFinished, Event, Outcome, RequestSpec, Suite
@@ -142,7 +142,7 @@ def _declared_input(
 def _tiers(
     ctx: RunContext, swagger: Dict[str, Any], path: str, sources: List[str]
 ) -> Tuple[Near, Dict[str, SearchStrategy[RequestSpec]]]:
-    near = near_tier(ctx.cases, path, ctx.config.max_batch)
+    near = near_tier(ctx.selected_cases, path, ctx.config.max_batch)
     schema, origin = _declared_input(swagger, ctx.config, sources)
     if schema is not None and origin.startswith("--input-schema"):
         apply_schema(near.model, schema)  # declared, so it replaces what the fixtures suggest
@@ -168,7 +168,7 @@ def _tiers(
 def _latency_budget(ctx: RunContext) -> Optional[float]:
     if ctx.config.max_latency_ms is not None:
         return ctx.config.max_latency_ms
-    limits = [c.expect.max_latency_ms for c in ctx.cases if c.expect.max_latency_ms is not None]
+    limits = [c.expect.max_latency_ms for c in ctx.selected_cases if c.expect.max_latency_ms is not None]
     # The loosest fixture limit: generated inputs are often bigger than the recorded ones.
     return max(limits) if limits else None
 
@@ -210,11 +210,11 @@ def per_item_cost(points: Sequence[Tuple[int, float]]) -> float:
 
 
 def make_plan(ctx: RunContext, sender: Sender) -> Plan:
-    path = score_path(ctx.cases)
+    path = score_path(ctx.selected_cases)
     swagger = fetch_swagger(sender, path)
     sources: List[str] = []
     near, strategies = _tiers(ctx, swagger, path, sources)
-    output, output_source = _output(swagger, ctx.cases, path)
+    output, output_source = _output(swagger, ctx.selected_cases, path)
     sources.append(f"output schema: {output_source or 'none'}")
     budget = _latency_budget(ctx)
     context = CheckContext(
@@ -255,7 +255,7 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
         sender = Sender(fast, ctx.server, budget)
         plan = make_plan(ctx, sender)
         settings = SearchSettings(
-            seed, config.max_examples, config.max_time, config.shrink_time, config.hypothesis_database
+            seed, property_examples(config), config.max_time, config.shrink_time, config.hypothesis_database
         )
         search = Search(plan.strategies, checks, plan.context, sender, settings, sweep=plan.sweep)
         result = search.run()

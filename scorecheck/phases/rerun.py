@@ -19,6 +19,7 @@ from ..config import (
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_STARTUP_TIMEOUT,
     RunConfig,
+    property_examples,
 )
 from ..model import Case
 from ..serverproc.client import redact_url
@@ -88,8 +89,9 @@ def property_command(config: RunConfig, check: str, seed: Optional[int], saved: 
     if saved is not None:
         return _command(config, [saved.as_posix()], ["--no-properties"])
     search = ["--seed", str(seed), "--checks", check]
-    if config.max_examples != DEFAULT_MAX_EXAMPLES:
-        search += ["--max-examples", str(config.max_examples)]
+    examples = property_examples(config)  # with --shard, the seed and the examples are the shard's
+    if examples != DEFAULT_MAX_EXAMPLES:
+        search += ["--max-examples", str(examples)]
     if config.max_time != DEFAULT_MAX_TIME:
         search += ["--max-time", f"{config.max_time:g}"]
     return _command(config, list(config.fixtures), search)

@@ -8,6 +8,7 @@ records its process group (an autouse fixture in the inner conftest) and asserts
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -349,6 +350,36 @@ def test_xdist_gives_each_worker_its_own_server(pytester: pytest.Pytester) -> No
     assert len(found) == 2, found
     assert len(set(found.values())) == 2  # two ports
     assert_gone(list(found))
+
+
+def test_xdist_spreads_fixture_items_over_the_workers_servers(pytester: pytest.Pytester) -> None:
+    # `pytest --score-entry score.py -n 2` with fixture items only: each item is answered by the server of the
+    # worker that ran it, both workers take items, and no server outlives the session.
+    served = pytester.path / "served"
+    served.mkdir()
+    for n in range(8):
+        (pytester.path / "cases" / f"c{n}.yaml").parent.mkdir(exist_ok=True)
+        (pytester.path / "cases" / f"c{n}.yaml").write_text(
+            f'name: c{n}\nrequest: {{json: {{"tag": "c{n}"}}}}\nexpect: {{json_subset: {{"echo": {{"tag": "c{n}"}}}}}}\n'
+        )
+    result = run(
+        pytester, "-n", "2", "-v", ENTRY, "--score-fixtures=cases", f"--score-env=PLUGIN_SERVED={served}"
+    )
+    result.assert_outcomes(passed=8)
+    worker_of = {
+        name: worker
+        for worker, name in re.findall(r"\[(gw\d)\] \[ *\d+%\] PASSED cases/c\d\.yaml::(c\d)", output(result))
+    }
+    assert sorted(worker_of) == [f"c{n}" for n in range(8)]
+    assert set(worker_of.values()) == {"gw0", "gw1"}
+    server_of = {path.name: int(path.read_text()) for path in served.iterdir()}
+    assert sorted(server_of) == sorted(worker_of)
+    groups = {
+        worker: {server_of[name] for name, w in worker_of.items() if w == worker} for worker in ("gw0", "gw1")
+    }
+    assert all(len(group) == 1 for group in groups.values()), groups  # one server per worker, all along
+    assert groups["gw0"] != groups["gw1"]
+    assert_gone([group.pop() for group in groups.values()])
 
 
 def test_a_server_dying_mid_session_is_reported_where_it_happened(pytester: pytest.Pytester) -> None:

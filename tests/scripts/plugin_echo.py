@@ -2,7 +2,9 @@
 
 `{"sleep": S}` first writes the server's process-group id to $PLUGIN_MARKER (so a test knows the request
 is in flight), `{"die": true}` kills the whole server group, `{"raise": true}` makes run() raise.
-$PLUGIN_GREETING and $AZUREML_MODEL_DIR are echoed back, so tests can see the server's settings.
+$PLUGIN_GREETING and $AZUREML_MODEL_DIR are echoed back, so tests can see the server's settings. With
+$PLUGIN_SERVED set to a folder, each request's tag is written there as a file holding the server's group id, so
+tests can see which server answered which request.
 """
 
 import json
@@ -27,6 +29,10 @@ def run(data):
     logger.info("plugin_echo handling %s", request.get("tag", "-") if isinstance(request, dict) else "-")
     if not isinstance(request, dict):
         return {"echo": request}
+    served = os.environ.get("PLUGIN_SERVED")
+    if served and isinstance(request.get("tag"), str):
+        with open(os.path.join(served, request["tag"]), "w") as handle:
+            handle.write(str(os.getpgid(0)))
     if request.get("sleep"):
         marker = os.environ.get("PLUGIN_MARKER")
         if marker:
