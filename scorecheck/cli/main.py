@@ -30,6 +30,7 @@ from ..config import (
     RunConfig,
     build_config,
 )
+from ..engine.context import ProgressListener
 from ..engine.events import fixture_error_events
 from ..engine.session import interrupted_before_start, run
 from ..fixtures.load import load_fixtures
@@ -318,6 +319,12 @@ def _reporters(config: RunConfig, console: bool = True) -> List[Reporter]:
     return reporters
 
 
+def _progress(reporters: Sequence[Reporter]) -> Optional[ProgressListener]:
+    """The console draws the property phase's progress; JSON output and the JUnit file get none."""
+    consoles = [reporter for reporter in reporters if isinstance(reporter, ConsoleReporter)]
+    return consoles[0].progress if consoles else None
+
+
 def _pump(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -> int:
     """Feed every event to every reporter; a Ctrl-C that lands in a reporter is handed to the runner,
     which stops the server and ends the stream properly."""
@@ -415,7 +422,13 @@ def _run(config: RunConfig) -> int:
     if interrupts.interrupted():  # during the set-up: report every case as not run
         return _drive(interrupted_before_start(config, selected, exit_code_for), reporters)
     code = _drive(
-        run(config, selected, exit_codes=exit_code_for, observer=snapshots.observe if snapshots else None),
+        run(
+            config,
+            selected,
+            exit_codes=exit_code_for,
+            observer=snapshots.observe if snapshots else None,
+            progress=_progress(reporters),
+        ),
         reporters,
     )
     if snapshots is not None and code != ExitCode.INTERRUPTED:

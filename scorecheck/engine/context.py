@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Literal, Optional, Sequence
 
 from ..config import RunConfig
-from ..model import Case, CaseFinished, Event, Mismatch, Observation, ServerDied, Suite
+from ..model import (
+    Case,
+    CaseFinished,
+    Event,
+    Mismatch,
+    Observation,
+    PropertyProgress,
+    ServerDied,
+    Suite,
+)
 from ..serverproc.client import Client
 from ..serverproc.process import ServerProcess
 
@@ -18,6 +27,8 @@ LOG_TAIL = 200  # server lines attached to a ServerDied event
 # Called with every observed response; True means the expectation will be rewritten from it (--update,
 # record), so a mismatch no longer fails the case.
 Observer = Callable[[Case, Observation, Sequence[Mismatch]], bool]
+# Told how far the property phase has got while it runs, a few times a second (the console draws it).
+ProgressListener = Callable[[PropertyProgress], None]
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class RunContext:
     server: Optional[ServerProcess]
     observer: Optional[Observer] = None
     halted: Optional[Halt] = None
+    progress: Optional[ProgressListener] = None
 
 
 Phase = Callable[[RunContext], Iterator[Event]]

@@ -24,7 +24,7 @@ from ..serverproc.client import Client, RequestError, redact_url, server_name
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.secrets import Redactor
 from ..serverproc.startup import describe_startup_failure
-from .context import Halt, Observer, Phase, RunContext
+from .context import Halt, Observer, Phase, ProgressListener, RunContext
 from .events import run_started
 from .tally import Tally
 
@@ -83,7 +83,11 @@ def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -
 
 
 def _session(
-    config: RunConfig, cases: Sequence[Case], observer: Optional[Observer], phases: Sequence[Phase]
+    config: RunConfig,
+    cases: Sequence[Case],
+    observer: Optional[Observer],
+    phases: Sequence[Phase],
+    progress: Optional[ProgressListener],
 ) -> Generator[Event, None, None]:
     """Start-up, then the phases, inside the server's lifetime: leaving this generator stops the server."""
     started = time.monotonic()
@@ -113,7 +117,7 @@ def _session(
                 server.logs if server is not None else f"using the running endpoint {redact_url(base_url)}"
             )
             yield ServerStarted(elapsed_s=time.monotonic() - started, log=boot_log)
-            ctx = RunContext(config, cases, client, server, observer)
+            ctx = RunContext(config, cases, client, server, observer, progress=progress)
             for phase in phases:
                 yield from phase(ctx)
 
@@ -125,15 +129,18 @@ def run(
     exit_codes: ExitCodes,
     observer: Optional[Observer] = None,
     phases: Sequence[Phase] = DEFAULT_PHASES,
+    progress: Optional[ProgressListener] = None,
 ) -> Generator[Event, None, None]:
     """Yield the events of one gate run, ending with RunFinished carrying `exit_codes(outcome)`.
+
+    `progress`, when given, is told how far the property phase has got while it runs (between its events).
 
     A KeyboardInterrupt raised inside the run, or thrown in by the consumer with `.throw()`, stops the
     server and ends the stream with the unfinished cases skipped.
     """
     started = time.monotonic()
     tally = Tally(config, cases)
-    session = _session(config, cases, observer, phases)
+    session = _session(config, cases, observer, phases, progress)
     try:
         interrupts.check()
         for event in session:
