@@ -34,7 +34,7 @@ def figures(value: PropertyProgress) -> str:
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     filled = round(fraction * width)
     head = ">" if 0 < filled < width else ""
-    return "[" + ("=" * filled)[: width - len(head)] + head + " " * (width - filled) + "]"
+    return "[" + "=" * (filled - len(head)) + head + " " * (width - filled) + "]"
 
 
 def live_text(value: PropertyProgress) -> str:
