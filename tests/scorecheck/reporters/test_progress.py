@@ -155,7 +155,8 @@ def test_in_a_log_the_console_writes_plain_lines_and_no_control_characters() -> 
     lines: List[str] = text.splitlines()
     assert plain_text(progress(near=10)) in lines
     assert summary_text(SUMMARY) in lines
-    assert "\r" not in text and "\x1b" not in text
+    assert "\r" not in text
+    assert "\x1b" not in text
 
 
 def test_quiet_shows_no_progress_and_no_summary_line() -> None:
