@@ -111,22 +111,7 @@ def _read_until_closed(fd: int, deadline: float) -> bytes:
 def _driven(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """The CLI through DRIVER, stdout a pipe."""
     driver = write(cwd / "driver.py", DRIVER)
-    process = subprocess.Popen(
-        [sys.executable, str(driver), *args],
-        cwd=cwd,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=CLI_TIMEOUT)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return scorecheck(args, cwd=cwd, command=(sys.executable, str(driver)))
 
 
 # -- progress ---------------------------------------------------------------------------------------------------
