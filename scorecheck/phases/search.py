@@ -13,7 +13,8 @@ has shrunk a failing check, the next round records that check without interrupti
 others. Shrinking stays within a tier, so a shrunk example keeps its tier.
 
 Budgets: no new request is sent after `max_time`, nor later than `shrink_time` after a round's first failure.
-Past a budget, examples return at once, so hypothesis winds down in moments without touching the server.
+Past a budget, the next example ends the round at once (hypothesis would otherwise go on generating the rest of
+its examples, which takes seconds of CPU), keeping what the round has found.
 """
 
 from __future__ import annotations
@@ -77,6 +78,11 @@ class ServerGone(BaseException):
 
 class _Abort(BaseException):
     """A bug in scorecheck itself surfaced inside the search; hypothesis must not shrink it."""
+
+
+class _OutOfTime(BaseException):
+    """The round's time is up. A BaseException, so hypothesis stops at once: left to generate the rest of its
+    examples without sending them, it can take longer than the whole budget on a loaded machine."""
 
 
 class _Falsified(Exception):
@@ -313,7 +319,7 @@ class Search:
     def _example(self, kind: str, request: RequestSpec) -> None:
         interrupts.check()  # hypothesis may have swallowed a Ctrl-C in one of its gc callbacks
         if self.expired():
-            return
+            raise _OutOfTime
         ex = self._send(kind, request)
         try:
             failed = self.judge(ex)
@@ -454,6 +460,8 @@ class Search:
         try:
             with with_reporter(lambda text: None):  # hypothesis must not print: the reporters own the output
                 self._test(kind, examples, round_index)()
+        except _OutOfTime:
+            return  # what the round found is in the findings already
         except Exception as exc:  # the failures hypothesis re-raises, or a reason it stopped early
             if self._failed_checks() == failing:
                 if sum(self.counts.values()) == sent:

@@ -116,6 +116,18 @@ def test_nothing_is_sent_once_the_time_budget_is_spent() -> None:
     assert result.findings["not_a_server_error"].failures == 0
 
 
+def test_once_the_time_budget_is_spent_hypothesis_generates_no_more_examples() -> None:
+    # Generating the rest of --max-examples unsent took longer than the whole budget on a loaded machine.
+    drawn: List[int] = []
+    counted = st.lists(st.integers()).map(lambda values: drawn.append(1) or json_request("/score", values))
+    settings = SearchSettings(3, max_examples=150, max_time=1e-9, shrink_time=30.0)
+    checks = select_checks(("not_a_server_error",))
+    sender = FakeSender(_scorer)
+    Search({NEAR: counted}, checks, CheckContext(), sender, settings).run()  # type: ignore[arg-type]
+    assert sender.sent == []
+    assert len(drawn) == 1
+
+
 def test_a_bug_in_a_check_is_raised_not_shrunk() -> None:
     def broken(ctx: CheckContext, ex: Exchange) -> None:
         raise KeyError("bug in a check")
