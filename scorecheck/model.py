@@ -217,7 +217,48 @@ class Measurement:
     notes: Tuple[Tuple[str, str], ...] = ()  # key figures as (label, value), e.g. ("slope", "61 kB/request")
 
 
-Event = Union[RunStarted, ServerStarted, ServerFailed, CaseFinished, ServerDied, Measurement, RunFinished]
+@dataclass(frozen=True)
+class PropertySummary:
+    """The property phase's figures once its search has ended, yielded before its cases: the examples sent per
+    tier (in tier order, every tier listed), the search's time, its seed and the digest of what it sent."""
+
+    examples: Tuple[Tuple[str, int], ...]  # (tier, examples sent)
+    elapsed_s: float
+    seed: Optional[int]
+    digest: str
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.examples)
+
+
+Event = Union[
+    RunStarted,
+    ServerStarted,
+    ServerFailed,
+    CaseFinished,
+    ServerDied,
+    Measurement,
+    PropertySummary,
+    RunFinished,
+]
+
+
+@dataclass(frozen=True)
+class PropertyProgress:
+    """How far the property phase's search has got, handed live to a listener while it runs (not an event: the
+    reports hold the `PropertySummary`). `planned_examples` is what the search sends at most when time allows."""
+
+    examples: Tuple[Tuple[str, int], ...]  # (tier, examples sent so far), in tier order, every tier listed
+    failures: int  # checks failing so far
+    time_left_s: float  # of --max-time
+    max_time_s: float
+    planned_examples: int
+    final: bool = False  # the last one of the phase
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.examples)
 
 
 def plural(count: int, noun: str) -> str:

@@ -32,6 +32,7 @@ from ..config import (
     property_examples,
     property_seed,
 )
+from ..engine.context import ProgressListener
 from ..engine.events import fixture_error_events
 from ..engine.session import interrupted_before_start, run
 from ..fixtures.load import load_fixtures
@@ -336,6 +337,12 @@ def _reporters(config: RunConfig, console: bool = True) -> List[Reporter]:
     return reporters
 
 
+def _progress(reporters: Sequence[Reporter]) -> Optional[ProgressListener]:
+    """The console draws the property phase's progress; JSON output and the JUnit file get none."""
+    consoles = [reporter for reporter in reporters if isinstance(reporter, ConsoleReporter)]
+    return consoles[0].progress if consoles else None
+
+
 def _pump(events: Generator[Event, None, None], reporters: Sequence[Reporter]) -> int:
     """Feed every event to every reporter; a Ctrl-C that lands in a reporter is handed to the runner,
     which stops the server and ends the stream properly."""
@@ -440,7 +447,15 @@ def _run(config: RunConfig) -> int:
         return _drive(interrupted_before_start(config, mine, exit_code_for), reporters)
     observer = snapshots.observe if snapshots else None
     code = _drive(
-        run(config, mine, exit_codes=exit_code_for, observer=observer, selected=selected), reporters
+        run(
+            config,
+            mine,
+            exit_codes=exit_code_for,
+            observer=observer,
+            selected=selected,
+            progress=_progress(reporters),
+        ),
+        reporters,
     )
     if snapshots is not None and code != ExitCode.INTERRUPTED:
         written = snapshots.write()

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Literal, Optional, Sequence
 
 from ..config import RunConfig
-from ..model import Case, CaseFinished, Event, Mismatch, Observation, ServerDied, Suite
+from ..model import (
+    Case,
+    CaseFinished,
+    Event,
+    Mismatch,
+    Observation,
+    PropertyProgress,
+    ServerDied,
+    Suite,
+)
 from ..serverproc.client import Client
 from ..serverproc.process import ServerProcess
 
@@ -18,6 +27,8 @@ LOG_TAIL = 200  # server lines attached to a ServerDied event
 # Called with every observed response; True means the expectation will be rewritten from it (--update,
 # record), so a mismatch no longer fails the case.
 Observer = Callable[[Case, Observation, Sequence[Mismatch]], bool]
+# Told how far the property phase has got while it runs, a few times a second (the console draws it).
+ProgressListener = Callable[[PropertyProgress], None]
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class RunContext:
     observer: Optional[Observer] = None
     halted: Optional[Halt] = None
     selected: Optional[Sequence[Case]] = None  # with --shard: the cases of every shard (None: `cases`)
+    progress: Optional[ProgressListener] = None
 
     @property
     def selected_cases(self) -> Sequence[Case]:

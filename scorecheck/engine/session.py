@@ -24,7 +24,7 @@ from ..serverproc.client import Client, RequestError, redact_url, server_name
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.secrets import Redactor
 from ..serverproc.startup import describe_startup_failure
-from .context import Halt, Observer, Phase, RunContext
+from .context import Halt, Observer, Phase, ProgressListener, RunContext
 from .events import run_started
 from .tally import Tally
 
@@ -87,7 +87,9 @@ def _session(
     cases: Sequence[Case],
     observer: Optional[Observer],
     phases: Sequence[Phase],
+    *,
     selected: Optional[Sequence[Case]] = None,
+    progress: Optional[ProgressListener] = None,
 ) -> Generator[Event, None, None]:
     """Start-up, then the phases, inside the server's lifetime: leaving this generator stops the server."""
     started = time.monotonic()
@@ -117,7 +119,7 @@ def _session(
                 server.logs if server is not None else f"using the running endpoint {redact_url(base_url)}"
             )
             yield ServerStarted(elapsed_s=time.monotonic() - started, log=boot_log)
-            ctx = RunContext(config, cases, client, server, observer, selected=selected)
+            ctx = RunContext(config, cases, client, server, observer, selected=selected, progress=progress)
             for phase in phases:
                 yield from phase(ctx)
 
@@ -130,18 +132,20 @@ def run(
     observer: Optional[Observer] = None,
     phases: Sequence[Phase] = DEFAULT_PHASES,
     selected: Optional[Sequence[Case]] = None,
+    progress: Optional[ProgressListener] = None,
 ) -> Generator[Event, None, None]:
     """Yield the events of one gate run, ending with RunFinished carrying `exit_codes(outcome)`.
 
     `cases` are replayed; `selected` (with --shard, the cases of every shard) is what the property phase learns
-    the input model from, `cases` when None.
+    the input model from, `cases` when None. `progress`, when given, is told how far the property phase has got
+    while it runs (between its events).
 
     A KeyboardInterrupt raised inside the run, or thrown in by the consumer with `.throw()`, stops the
     server and ends the stream with the unfinished cases skipped.
     """
     started = time.monotonic()
     tally = Tally(config, cases)
-    session = _session(config, cases, observer, phases, selected)
+    session = _session(config, cases, observer, phases, selected=selected, progress=progress)
     try:
         interrupts.check()
         for event in session:

@@ -9,6 +9,7 @@ request (a failure is reported with the evidence of that re-check), saves it as 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +21,23 @@ from hypothesis.strategies import SearchStrategy
 from ..config import RunConfig, failures_dir, load_input_schema, property_examples, property_seed
 from ..engine.context import RunContext, server_died
 from ..fixtures.failures import save_failure
-from ..model import WARNING_KIND, Case, CaseFinished, Event, Outcome, RequestSpec, Suite
+from ..model import (
+    WARNING_KIND,
+    Case,
+    CaseFinished,
+    Event,
+    Outcome,
+    PropertySummary,
+    RequestSpec,
+    Suite,
+)
 from ..serverproc.client import Client
 from .checks import (
     FAILURE,
     HOSTILE,
     NEAR,
     SCHEMA,
+    TIERS,
     WARNING,
     Check,
     CheckContext,
@@ -41,6 +52,7 @@ from .checks import (
 from .hostile import hostile_requests, upload_probes
 from .inputmodel import apply_schema
 from .near import Near, Probe
+from .progress import ProgressThrottle
 from .rerun import property_command
 from .schemas import infer_schema, output_schema_from_swagger
 from .search import (
@@ -258,8 +270,25 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
             seed, property_examples(config), config.max_time, config.shrink_time, config.hypothesis_database
         )
         search = Search(plan.strategies, checks, plan.context, sender, settings, sweep=plan.sweep)
+        throttle = _throttle(ctx, search)
+        search.progress = throttle
         result = search.run()
+        if throttle is not None:
+            throttle.finish(result.counts, search.failing(), budget.end - time.monotonic())
+        yield _summary_event(result, seed)
         yield from _report(ctx, plan, checks, result, Sender(client, ctx.server, budget))
+
+
+def _throttle(ctx: RunContext, search: Search) -> Optional[ProgressThrottle]:
+    if ctx.progress is None:
+        return None
+    planned = search.planned_examples()
+    return ProgressThrottle(ctx.progress, max_time_s=ctx.config.max_time, planned_examples=planned)
+
+
+def _summary_event(result: SearchResult, seed: int) -> PropertySummary:
+    examples = tuple((tier, result.counts[tier]) for tier in TIERS)
+    return PropertySummary(examples=examples, elapsed_s=result.elapsed_s, seed=seed, digest=result.digest)
 
 
 def _report(

@@ -13,7 +13,8 @@ has shrunk a failing check, the next round records that check without interrupti
 others. Shrinking stays within a tier, so a shrunk example keeps its tier.
 
 Budgets: no new request is sent after `max_time`, nor later than `shrink_time` after a round's first failure.
-Past a budget, examples return at once, so hypothesis winds down in moments without touching the server.
+Past a budget, the next example ends the round at once (hypothesis would otherwise go on generating the rest of
+its examples, which takes seconds of CPU), keeping what the round has found.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ LOG_WAIT_S = 1.0  # for the log lines of a 5xx
 # the near tier gets --max-examples, the sweep included, and at least half of them as random combinations.
 RUNS = ((HOSTILE, 0.25, 0.25), (SCHEMA, 0.3, 0.4), (NEAR, 1.0, 1.0))
 SWEEP_SHARE = 0.6  # of --max-time at most for the sweep, so the random tiers always get time
-Progress = Callable[[Counter[str], int, float], None]  # examples per tier, failures so far, seconds left
+Progress = Callable[[Counter[str], int, float], None]  # examples per tier, failing checks, seconds left
 
 
 class ServerGone(BaseException):
@@ -77,6 +78,11 @@ class ServerGone(BaseException):
 
 class _Abort(BaseException):
     """A bug in scorecheck itself surfaced inside the search; hypothesis must not shrink it."""
+
+
+class _OutOfTime(BaseException):
+    """The round's time is up. A BaseException, so hypothesis stops at once: left to generate the rest of its
+    examples without sending them, it can take longer than the whole budget on a loaded machine."""
 
 
 class _Falsified(Exception):
@@ -306,14 +312,14 @@ class Search:
         for part in request.files:
             self._digest.update(part.content)
         if self.progress is not None:
-            failures = sum(finding.failures for finding in self.findings.values())
-            self.progress(self.counts, failures, max(0.0, self._stop_at - time.monotonic()))
+            # The phase's time left, not this round's: the user set --max-time, rounds are the search's business.
+            self.progress(self.counts, self.failing(), max(0.0, self._phase_end - time.monotonic()))
         return ex
 
     def _example(self, kind: str, request: RequestSpec) -> None:
         interrupts.check()  # hypothesis may have swallowed a Ctrl-C in one of its gc callbacks
         if self.expired():
-            return
+            raise _OutOfTime
         ex = self._send(kind, request)
         try:
             failed = self.judge(ex)
@@ -349,6 +355,23 @@ class Search:
 
     def _failed_checks(self) -> Set[str]:
         return {name for name, finding in self.findings.items() if finding.failures}
+
+    def failing(self) -> int:
+        """Checks that have failed so far."""
+        return len(self._failed_checks())
+
+    def planned_examples(self) -> int:
+        """The examples the search sends when time allows: the sweep and `RUNS` shares of --max-examples."""
+        kinds = {kind for kind in self.strategies if any(kind in check.kinds for check in self.checks)}
+        near = self.settings.max_examples if NEAR in kinds else 0
+        sweep = len(self.sweep) if self.sweep and NEAR in kinds else 0
+        others = sum(
+            max(1, round(self.settings.max_examples * share))
+            for kind, share, _ in RUNS
+            if kind != NEAR and kind in kinds
+        )
+        # The near tier's random combinations are at least half its share, whatever the sweep sent.
+        return others + max(near, sweep + near // 2)
 
     def judge(self, ex: Exchange) -> Optional[str]:
         """Run every applicable check; record what they raise; return the first check that failed."""
@@ -437,6 +460,8 @@ class Search:
         try:
             with with_reporter(lambda text: None):  # hypothesis must not print: the reporters own the output
                 self._test(kind, examples, round_index)()
+        except _OutOfTime:
+            return  # what the round found is in the findings already
         except Exception as exc:  # the failures hypothesis re-raises, or a reason it stopped early
             if self._failed_checks() == failing:
                 if sum(self.counts.values()) == sent:

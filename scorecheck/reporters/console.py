@@ -1,8 +1,9 @@
 """Human-readable progress and summary on the terminal, fed by runner events.
 
 Progress is one character per case (a line per case with -v, nothing with -q) so that long suites show
-they are moving; at the end come the details of every failure, a summary table and one closing line.
-Colour is used only when the stream is a terminal and NO_COLOR is unset.
+they are moving, and the property phase's live figures (`progress.py`); at the end come the details of every
+failure, a summary table and one closing line. Colour is used only when the stream is a terminal and NO_COLOR
+is unset.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from ..model import (
     WARNING_KIND,
     CaseFinished,
     Event,
+    PropertyProgress,
+    PropertySummary,
     RunFinished,
     RunStarted,
     ServerDied,
@@ -21,6 +24,7 @@ from ..model import (
     ServerStarted,
     plural,
 )
+from .progress import PLAIN_INTERVAL_S, ProgressView, summary_text
 
 OUTCOMES = ("passed", "failed", "error", "skipped")
 _SYMBOL = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
@@ -37,11 +41,13 @@ class ConsoleReporter:
         verbosity: int = 0,
         color: bool = True,
         report_path: Optional[str] = None,
+        progress_interval_s: float = PLAIN_INTERVAL_S,
     ) -> None:
         self.stream = stream or sys.stdout
         self.verbosity = verbosity
         self.color = color and _isatty(self.stream)
         self.report_path = report_path
+        self._view = ProgressView(self.stream, live=_isatty(self.stream), interval_s=progress_interval_s)
         self._planned = 0
         self._column = 0
         self._done = 0
@@ -53,6 +59,7 @@ class ConsoleReporter:
         return f"\x1b[{_COLOUR[style]}m{text}\x1b[0m" if self.color else text
 
     def _line(self, text: str = "") -> None:
+        self._view.clear()
         self._end_progress()
         self.stream.write(text + "\n")
         self.stream.flush()
@@ -75,6 +82,8 @@ class ConsoleReporter:
             self._on_server_died(event)
         elif isinstance(event, CaseFinished):
             self._on_case(event)
+        elif isinstance(event, PropertySummary) and self.verbosity >= 0:
+            self._line(summary_text(event))
         elif isinstance(event, RunFinished):
             self._on_finished(event)
 
@@ -111,7 +120,15 @@ class ConsoleReporter:
         elif self.verbosity == 0:
             self._progress(event.outcome)
 
+    def progress(self, value: PropertyProgress) -> None:
+        """The property phase's live figures (a `ProgressListener`); none with -q."""
+        if self.verbosity < 0:
+            return
+        self._end_progress()  # the property phase starts on a line of its own
+        self._view.show(value)
+
     def _progress(self, outcome: str) -> None:
+        self._view.clear()
         self.stream.write(self._paint(_SYMBOL.get(outcome, "?"), outcome))
         self._column += 1
         if self._column >= _WIDTH or self._done == self._planned:
@@ -176,6 +193,7 @@ class ConsoleReporter:
         return self._paint(text, style)
 
     def close(self) -> None:
+        self._view.clear()
         self._end_progress()
         self.stream.flush()
 

@@ -7,7 +7,16 @@ import sys
 from dataclasses import asdict
 from typing import Any, Dict, List, Optional, TextIO
 
-from ..model import CaseFinished, Event, RunFinished, RunStarted, ServerDied, ServerFailed, ServerStarted
+from ..model import (
+    CaseFinished,
+    Event,
+    PropertySummary,
+    RunFinished,
+    RunStarted,
+    ServerDied,
+    ServerFailed,
+    ServerStarted,
+)
 
 
 class JsonReporter:
@@ -29,6 +38,12 @@ class JsonReporter:
             self._doc["server_died"] = asdict(event)
         elif isinstance(event, CaseFinished):
             cases.append(asdict(event))
+        elif isinstance(event, PropertySummary):
+            self._doc["property_phase"] = {
+                **asdict(event),
+                "examples": dict(event.examples),
+                "total_examples": event.total,
+            }
         elif isinstance(event, RunFinished):
             self._doc["result"] = asdict(event)
 

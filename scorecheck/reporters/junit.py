@@ -26,6 +26,7 @@ from ..compare import one_line as _fold
 from ..model import (
     CaseFinished,
     Event,
+    PropertySummary,
     RunFinished,
     RunStarted,
     ServerDied,
@@ -142,6 +143,7 @@ class JUnitReporter:
         self._died: Optional[ServerDied] = None
         self._finished: Optional[RunFinished] = None
         self._closed = False
+        self._suite_extra: Dict[str, Dict[str, str]] = {}  # per suite, after the run-level properties
 
     # -- events -----------------------------------------------------------------------------------------------
 
@@ -160,6 +162,8 @@ class JUnitReporter:
             self._on_case(event)
         elif isinstance(event, ServerDied):
             self._on_server_died(event)
+        elif isinstance(event, PropertySummary):
+            self._suite_extra["property"] = summary_properties(event)
         elif isinstance(event, RunFinished):
             self._finished = event
 
@@ -298,7 +302,7 @@ class JUnitReporter:
             times[suite] = max(wall, total)
         return times
 
-    def _properties(self) -> Dict[str, str]:
+    def _properties(self, suite: str) -> Dict[str, str]:
         started = self._started
         core = {
             "seed": "none" if started is None or started.seed is None else str(started.seed),
@@ -307,12 +311,12 @@ class JUnitReporter:
             "scorecheck_version": __version__,
         }
         extra = {**self._extra, **dict(started.properties if started else ())}
+        extra.update(self._suite_extra.get(suite, {}))
         merged = {**core, **{k: v for k, v in extra.items() if k not in core}}
         return {escape_attr(k): escape_attr(str(v)) for k, v in merged.items()}
 
     def _suites(self, records: List[_Record]) -> Tuple[List[TestSuite], List[_Record]]:
         hostname = escape_attr(socket.gethostname() or "localhost")
-        properties = self._properties()
         suites: List[TestSuite] = []
         ordered: List[_Record] = []
         for suite in self._suite_order(records):
@@ -321,9 +325,19 @@ class JUnitReporter:
             stamp = _timestamp(clock.started_wall if clock else self._wall0)
             cases = [_test_case(r) for r in members]
             name = escape_attr(f"scorecheck.{suite}")
+            properties = self._properties(suite)
             suites.append(TestSuite(name, cases, hostname=hostname, timestamp=stamp, properties=properties))
             ordered.extend(members)
         return suites, ordered
+
+
+def summary_properties(summary: PropertySummary) -> Dict[str, str]:
+    """The property suite's figures: examples in all and per tier (`examples_near`, ...), time and digest."""
+    figures = {"examples": str(summary.total)}
+    figures.update((f"examples_{tier}", str(count)) for tier, count in summary.examples)
+    figures["property_time"] = f"{summary.elapsed_s:.3f}"
+    figures["property_digest"] = summary.digest
+    return figures
 
 
 def _unique(records: List[_Record]) -> List[_Record]:

@@ -48,12 +48,15 @@ def cli_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
 
 
 def scorecheck(
-    args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None
+    args: Sequence[str],
+    cwd: Path,
+    env: Optional[Dict[str, str]] = None,
+    command: Sequence[str] = (str(SCORECHECK),),
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed `scorecheck` console script to completion, in a session of its own, so that a timeout
-    (or Ctrl-C of the tests) kills its whole group."""
+    """Run the installed `scorecheck` console script (or `command`) to completion, in a session of its own, so
+    that a timeout (or Ctrl-C of the tests) kills its whole group."""
     process = subprocess.Popen(
-        [str(SCORECHECK), *args],
+        [*command, *args],
         cwd=cwd,
         env=cli_env(env),
         stdout=subprocess.PIPE,

@@ -27,7 +27,17 @@ from scorecheck.model import (
     RunFinished,
     ServerDied,
 )
-from scorecheck.phases.checks import CHECKS, NEAR, Check, CheckContext, CheckFailure, Exchange, select_checks
+from scorecheck.phases.checks import (
+    CHECKS,
+    HOSTILE,
+    NEAR,
+    SCHEMA,
+    Check,
+    CheckContext,
+    CheckFailure,
+    Exchange,
+    select_checks,
+)
 from scorecheck.phases.properties import property_phase, score_path
 from scorecheck.phases.search import Budget, Search, SearchResult, SearchSettings, ServerGone
 from scorecheck.phases.strategies import json_request
@@ -114,6 +124,30 @@ def test_nothing_is_sent_once_the_time_budget_is_spent() -> None:
     result = _search(sender, select_checks(("not_a_server_error",)), max_time=1e-9)
     assert sender.sent == []
     assert result.findings["not_a_server_error"].failures == 0
+
+
+def test_once_the_time_budget_is_spent_hypothesis_generates_no_more_examples() -> None:
+    # Generating the rest of --max-examples unsent took longer than the whole budget on a loaded machine.
+    drawn: List[int] = []
+    counted = st.lists(st.integers()).map(lambda values: drawn.append(1) or json_request("/score", values))
+    settings = SearchSettings(3, max_examples=150, max_time=1e-9, shrink_time=30.0)
+    checks = select_checks(("not_a_server_error",))
+    sender = FakeSender(_scorer)
+    Search({NEAR: counted}, checks, CheckContext(), sender, settings).run()  # type: ignore[arg-type]
+    assert sender.sent == []
+    assert len(drawn) == 1
+
+
+def test_the_planned_examples_are_the_shares_of_max_examples_the_tiers_get() -> None:
+    settings = SearchSettings(3, max_examples=100, max_time=60.0, shrink_time=30.0)
+    checks = select_checks(())
+    near_only = Search({NEAR: NUMBERS}, checks, CheckContext(), FakeSender(_scorer), settings)
+    assert near_only.planned_examples() == 100
+    tiers = {NEAR: NUMBERS, HOSTILE: NUMBERS, SCHEMA: NUMBERS}
+    every_tier = Search(tiers, checks, CheckContext(), FakeSender(_scorer), settings)  # type: ignore[arg-type]
+    assert every_tier.planned_examples() == 100 + 25 + 30
+    near_checks = [check for check in checks if HOSTILE not in check.kinds]
+    assert Search(tiers, near_checks, CheckContext(), FakeSender(_scorer), settings).planned_examples() == 130  # type: ignore[arg-type]
 
 
 def test_a_bug_in_a_check_is_raised_not_shrunk() -> None:
