@@ -106,6 +106,7 @@ class RunConfig:
     force: bool = False
     method: str = "POST"
     path: str = "/score"
+    html: Optional[str] = None  # `run` only: the self-contained HTML report's path (None: none written)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -255,6 +256,7 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "input-schema": ("input_schema", _path),
     "max-batch": ("max_batch", lambda v, b, k: _integer(v, k, 1)),
     "hypothesis-database": ("hypothesis_database", _path),
+    "html": ("html", _path),
 }
 
 
@@ -323,6 +325,7 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "keywords": tuple(getattr(args, "keyword", None) or ()) or None,
         "ignore": (*project.get("ignore", ()), *(getattr(args, "ignore", None) or ())) or None,
         "tags": tuple(getattr(args, "tag", None) or ()) or None,
+        "html": getattr(args, "html", None),
         **_property_values(args),
     }
     values.update({field: value for field, value in simple.items() if value is not None})

@@ -38,6 +38,7 @@ from ..fixtures.select import select
 from ..model import Event, FixtureError, RunFinished, plural
 from ..phases.checks import CHECKS
 from ..reporters.console import ConsoleReporter
+from ..reporters.html import HtmlReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
 from .exitcodes import ExitCode, exit_code_for
@@ -58,7 +59,7 @@ Every option can also be set in [tool.scorecheck] of the nearest pyproject.toml 
 directory upward), e.g. score = "score.py", fixtures = ["fixtures"], model-dir = "model",
 env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-timeout, request-timeout,
 keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
-default-ignore, and the property
+default-ignore, html, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
 save-failures, hostile-severity, input-schema, max-batch, hypothesis-database.
 The command line wins. Header values are never printed or written to reports.
@@ -195,7 +196,18 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="compare the volatile fields ignored by default too ($.metadata.duration, request ids, timestamps)",
     )
     _property_options(parser)
+    _html_options(parser)
     _output_options(parser)
+
+
+def _html_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("HTML report")
+    group.add_argument(
+        "--html",
+        metavar="PATH",
+        help="also write the run as one self-contained HTML page (no network, no JavaScript): failures with "
+        "their curl and log lines, the property phase per tier, plots of latency and batch scaling",
+    )
 
 
 def _property_options(parser: argparse.ArgumentParser) -> None:
@@ -315,6 +327,8 @@ def _reporters(config: RunConfig, console: bool = True) -> List[Reporter]:
     if report:
         fallback = {"entry_script": config.entry_script or "", "server": "azmlinfsrv"}
         reporters.append(JUnitReporter(Path(report), fallback))
+    if config.html and config.command == "run":
+        reporters.append(HtmlReporter(Path(config.html)))
     return reporters
 
 
@@ -362,7 +376,7 @@ def _drive(events: Generator[Event, None, None], reporters: Sequence[Reporter]) 
 def _close(reporters: Sequence[Reporter], reason: Optional[str]) -> None:
     for reporter in reporters:
         try:
-            if isinstance(reporter, JUnitReporter):
+            if isinstance(reporter, (JUnitReporter, HtmlReporter)):
                 reporter.close(reason)
             else:
                 reporter.close()
