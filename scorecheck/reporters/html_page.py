@@ -11,7 +11,6 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from html import escape
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from .. import __version__
@@ -30,7 +29,8 @@ from ..model import (
 from ..phases.checks import TIERS
 from ..phases.properties import TIER_MEANING
 from .html_plots import figure, merge
-from .junit import cap_output, escape_text
+from .junit import cap_output
+from .markup import text
 
 BLOCK_LIMIT = 256 * 1024  # bytes of one text block (details, a log) kept in the page
 PLOT_ORDER = (BATCH_SCALING, LATENCY, "memory", "startup")
@@ -72,6 +72,7 @@ svg circle.data { fill: #0969da; } svg polyline.fit, svg line.fit { stroke: #825
   stroke-dasharray: 6 4; stroke-width: 1.5; } svg polyline.limit, svg line.limit { stroke: #cf222e;
   stroke-dasharray: 2 3; stroke-width: 1.5; } svg line.data, svg line.fit, svg line.limit { stroke-width: 2; }
 svg .marker { stroke: #bf8700; stroke-dasharray: 4 3; } svg .marker-label { fill: #9a6700; }
+td.time { white-space: nowrap; }
 table.notes th { font-weight: normal; color: #57606a; }
 """
 
@@ -90,15 +91,14 @@ class RunRecord:
     generated: float = field(default_factory=time.time)
 
 
-def text(value: str) -> str:
-    """Any text from the run, safe inside an element or an attribute."""
-    return escape(escape_text(value), quote=True)
-
-
 def block(value: str, css: str = "") -> str:
     """A preformatted text block, capped so that a runaway log cannot make the page unusable."""
     attribute = f' class="{css}"' if css else ""
     return f"<pre{attribute}>{text(cap_output(value, BLOCK_LIMIT))}</pre>"
+
+
+def section(ident: str, content: str) -> str:
+    return f'<section id="{text(ident)}">{content}</section>'
 
 
 def warned(case: CaseFinished) -> bool:
@@ -193,7 +193,7 @@ def _summary(record: RunRecord) -> str:
     script = (
         record.started.entry_script if record.started and record.started.entry_script else "scorecheck run"
     )
-    return f'<h1 id="summary">{text(script)}</h1>{stopped}<table class="summary">{table}</table>'
+    return section("summary", f'<h1>{text(script)}</h1>{stopped}<table class="summary">{table}</table>')
 
 
 def _facts(record: RunRecord) -> List[Tuple[str, str]]:
@@ -230,20 +230,16 @@ def _server_problems(record: RunRecord) -> str:
     server = record.server
     if isinstance(server, ServerFailed):
         code = "" if server.exit_code is None else f" (exit code {server.exit_code})"
-        parts.append(f'<h2 id="server" class="error">The server failed to start{text(code)}</h2>')
-        parts.append(f"<p>{text(server.message)}</p>")
-        if server.hint:
-            parts.append(f"<p><strong>{text(server.hint)}</strong></p>")
-        if server.traceback:
-            parts.append(block(server.traceback))
-        parts.append(_collapsed("boot log", server.log))
+        head = f'<h2 class="error">The server failed to start{text(code)}</h2><p>{text(server.message)}</p>'
+        hint = f"<p><strong>{text(server.hint)}</strong></p>" if server.hint else ""
+        trace = block(server.traceback) if server.traceback else ""
+        parts.append(section("server", head + hint + trace + _collapsed("boot log", server.log)))
     if record.died is not None:
         died = record.died
         code = "" if died.exit_code is None else f" (exit code {died.exit_code})"
-        parts.append(f'<h2 id="server-died" class="error">The server died during the run{text(code)}</h2>')
-        parts.append(
-            f"<p>{text(died.message)}</p>{_collapsed('last lines of the server log', died.log, True)}"
-        )
+        head = f'<h2 class="error">The server died during the run{text(code)}</h2><p>{text(died.message)}</p>'
+        tail = _collapsed("last lines of the server log", died.log, expanded=True)
+        parts.append(section("server-died", head + tail))
     return "".join(parts)
 
 
@@ -264,7 +260,7 @@ def _failures(cases: Sequence[CaseFinished]) -> str:
     if not problems:
         return ""
     items = "".join(_case_card(case, index) for index, case in enumerate(problems, 1))
-    return f'<h2 id="failures">Failures ({len(problems)})</h2>{items}'
+    return section("failures", f"<h2>Failures ({len(problems)})</h2>{items}")
 
 
 def _warnings(cases: Sequence[CaseFinished]) -> str:
@@ -273,7 +269,7 @@ def _warnings(cases: Sequence[CaseFinished]) -> str:
         return ""
     items = "".join(_case_card(case, index) for index, case in enumerate(shown, 1))
     note = '<p class="muted">Warnings do not fail the gate.</p>'
-    return f'<h2 id="warnings">Warnings ({len(shown)})</h2>{note}{items}'
+    return section("warnings", f"<h2>Warnings ({len(shown)})</h2>{note}{items}")
 
 
 def _case_card(case: CaseFinished, index: int) -> str:
@@ -313,7 +309,7 @@ def _already_shown(log: str, details: str) -> bool:
 def _plots(measurements: Sequence[Measurement]) -> str:
     if not measurements:
         return ""
-    return '<h2 id="plots">Plots</h2>' + "".join(figure(measurement) for measurement in measurements)
+    return section("plots", "<h2>Plots</h2>" + "".join(figure(measurement) for measurement in measurements))
 
 
 def _suite_names(cases: Sequence[CaseFinished]) -> List[str]:
@@ -330,9 +326,8 @@ def _suites(record: RunRecord, measurements: Sequence[Measurement]) -> List[str]
         cases = [case for case in record.cases if case.suite == suite]
         title = SUITE_TITLES.get(suite, f"Suite {suite}")
         extra = _property_overview(cases, measurements) if suite == "property" else ""
-        sections.append(
-            f'<h2 id="suite-{text(suite)}">{text(title)} ({len(cases)})</h2>{extra}{_case_table(cases)}'
-        )
+        heading = f"<h2>{text(title)} ({len(cases)})</h2>"
+        sections.append(section(f"suite-{suite}", heading + extra + _case_table(cases)))
     return sections
 
 
@@ -342,7 +337,7 @@ def _case_table(cases: Sequence[CaseFinished]) -> str:
         word, css = _status(case)
         rows.append(
             f'<tr><td class="{css}">{text(word)}</td><td>{text(case.name)}</td><td>{text(case.group)}</td>'
-            f"<td>{case.elapsed_s * 1000:.0f} ms</td><td>{text(case.message)}</td></tr>"
+            f'<td class="time">{case.elapsed_s * 1000:.0f} ms</td><td>{text(case.message)}</td></tr>'
         )
     head = "<tr><th>outcome</th><th>case</th><th>group</th><th>time</th><th>message</th></tr>"
     return f'<table class="cases">{head}{"".join(rows)}</table>'
@@ -373,4 +368,4 @@ def _property_overview(cases: Sequence[CaseFinished], measurements: Sequence[Mea
 def _boot_log(record: RunRecord) -> str:
     if not isinstance(record.server, ServerStarted) or not record.server.log.strip():
         return ""
-    return '<h2 id="server-log">Server</h2>' + _collapsed("boot log", record.server.log)
+    return section("server-log", "<h2>Server</h2>" + _collapsed("boot log", record.server.log))

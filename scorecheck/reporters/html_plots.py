@@ -4,7 +4,6 @@ extrapolation, and any other series as a plain line plot of its points, each wit
 from __future__ import annotations
 
 import math
-from html import escape
 from typing import List, Sequence, Tuple
 
 from ..measurements import (
@@ -17,6 +16,7 @@ from ..measurements import (
     note_number,
 )
 from ..model import Measurement
+from .markup import text
 from .svgplot import Line, Marker, number, plot
 
 PERCENTILES = (50, 95, 99)
@@ -58,9 +58,9 @@ def figure(measurement: Measurement) -> str:
     else:
         svg, extra = _generic(measurement), []
     notes = [*extra, *measurement.notes]
-    anchor = escape(f"m-{measurement.name}")
+    anchor = text(f"m-{measurement.name}")
     return (
-        f'<figure class="measurement" id="{anchor}"><figcaption>{escape(measurement.title)}</figcaption>'
+        f'<figure class="measurement" id="{anchor}"><figcaption>{text(measurement.title)}</figcaption>'
         + (svg or '<p class="muted">no points were measured</p>' if measurement.points else "")
         + _notes(notes)
         + "</figure>"
@@ -70,7 +70,7 @@ def figure(measurement: Measurement) -> str:
 def _notes(notes: Sequence[Tuple[str, str]]) -> str:
     if not notes:
         return ""
-    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in notes)
+    rows = "".join(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in notes)
     return f'<table class="notes">{rows}</table>'
 
 
@@ -113,7 +113,13 @@ def _scaling(measurement: Measurement) -> str:
         widest = max(x for x, _ in measurement.points)
         xs = [widest * step / EXTRAPOLATION_STEPS for step in range(EXTRAPOLATION_STEPS + 1)]
         lines.append(
-            Line([(x, intercept + slope * x) for x in xs], "linear extrapolation", "fit", dots=False)
+            Line(
+                [(x, intercept + slope * x) for x in xs],
+                "linear extrapolation",
+                "fit",
+                dots=False,
+                scales=False,
+            )
         )
         factor = note_number(measurement, FACTOR_NOTE)
         if factor is not None:

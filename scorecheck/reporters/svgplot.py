@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from html import escape
 from typing import List, Literal, Sequence, Tuple
+
+from .markup import text
 
 WIDTH, HEIGHT = 680, 340
 LEFT, RIGHT, TOP, BOTTOM = 72, 24, 28, 52
@@ -70,12 +71,8 @@ def nice_ticks(low: float, high: float, count: int = TICKS) -> List[float]:
     raw = (high - low) / max(count - 1, 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(f * power for f in (1, 2, 5, 10) if f * power >= raw)
-    first = math.floor(low / step) * step
-    ticks, value = [], first
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
+    first, last = math.floor(low / step), math.ceil(high / step)
+    return [round(index * step, 12) for index in range(first, last + 1)]
 
 
 def _span(values: Sequence[float], from_zero: bool) -> Tuple[float, float]:
@@ -118,11 +115,11 @@ def _axes(frame: _Frame, x_label: str, y_label: str) -> List[str]:
     middle_x, middle_y = (LEFT + WIDTH - RIGHT) / 2, (TOP + bottom) / 2
     parts.append(
         f'<text class="label x-label" x="{middle_x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
-        f"{escape(x_label)}</text>"
+        f"{text(x_label)}</text>"
     )
     parts.append(
         f'<text class="label y-label" x="16" y="{middle_y:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 16 {middle_y:.1f})">{escape(y_label)}</text>'
+        f'transform="rotate(-90 16 {middle_y:.1f})">{text(y_label)}</text>'
     )
     return parts
 
@@ -131,11 +128,11 @@ def _line(frame: _Frame, line: Line, clip: str) -> List[str]:
     coords = " ".join(f"{frame.px(x):.1f},{frame.py(y):.1f}" for x, y in line.points)
     parts = [
         f'<polyline class="{line.style}" clip-path="url(#{clip})" points="{coords}">'
-        f"<title>{escape(line.label)}</title></polyline>"
+        f"<title>{text(line.label)}</title></polyline>"
     ]
     if line.dots:
         for x, y in line.points:
-            tip = escape(f"{line.label}: {number(x)}, {number(y)}")
+            tip = text(f"{line.label}: {number(x)}, {number(y)}")
             parts.append(
                 f'<circle class="{line.style}" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="3">'
                 f"<title>{tip}</title></circle>"
@@ -150,13 +147,13 @@ def _marker(frame: _Frame, marker: Marker) -> List[str]:
         return [
             f'<line class="marker" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{HEIGHT - BOTTOM}"/>',
             f'<text class="marker-label" x="{x - 4:.1f}" y="{TOP + 4}" text-anchor="end" '
-            f'transform="rotate(-90 {x - 4:.1f} {TOP + 4})">{escape(marker.label)}</text>',
+            f'transform="rotate(-90 {x - 4:.1f} {TOP + 4})">{text(marker.label)}</text>',
         ]
     y = frame.py(marker.value)
     return [
         f'<line class="marker" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>',
         f'<text class="marker-label" x="{WIDTH - RIGHT - 4}" y="{y - 4:.1f}" text-anchor="end">'
-        f"{escape(marker.label)}</text>",
+        f"{text(marker.label)}</text>",
     ]
 
 
@@ -166,7 +163,7 @@ def _legend(lines: Sequence[Line]) -> List[str]:
         y = TOP + 4 + row * 16
         x = LEFT + 10
         parts.append(f'<line class="{line.style}" x1="{x}" y1="{y}" x2="{x + 22}" y2="{y}"/>')
-        parts.append(f'<text class="legend" x="{x + 28}" y="{y + 4}">{escape(line.label)}</text>')
+        parts.append(f'<text class="legend" x="{x + 28}" y="{y + 4}">{text(line.label)}</text>')
     return parts
 
 
@@ -191,13 +188,13 @@ def plot(
     if not lines:
         return ""
     frame = _frame(lines)
-    clip = escape(f"clip-{ident}")
+    clip = text(f"clip-{ident}")
     area = (
         f'<clipPath id="{clip}"><rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" '
         f'height="{HEIGHT - TOP - BOTTOM}"/></clipPath>'
     )
     body = [
-        f"<title>{escape(title)}</title>",
+        f"<title>{text(title)}</title>",
         area,
         *_axes(frame, x_label, y_label),
         *(part for marker in markers if frame.holds(marker) for part in _marker(frame, marker)),
