@@ -55,7 +55,7 @@ def test_the_bundled_example_gets_a_page_with_the_scaling_and_latency_plots(tmp_
     assert replayed == len(list((HOUSING / "cases").glob("*.yaml"))) + 1  # batches.yaml holds two cases
     assert int(notes["requests"]) == replayed + searched
     assert int(notes["near examples"]) > 0
-    assert {all_text(row[0]) for row in list(by_id(root, "suite-property").iter("table"))[0]} >= {
+    assert {all_text(row[0]) for row in next(by_id(root, "suite-property").iter("table"))} >= {
         "near",
         "hostile",
     }
