@@ -21,6 +21,7 @@ from .svgplot import Line, Marker, number, plot
 
 PERCENTILES = (50, 95, 99)
 EXTRAPOLATION_STEPS = 24
+DISTRIBUTION_X = "share of requests answered within the time (%)"
 
 
 def merge(measurements: Sequence[Measurement]) -> List[Measurement]:
@@ -79,12 +80,14 @@ def _generic(measurement: Measurement) -> str:
     return _draw(measurement, [line])
 
 
-def _draw(
-    measurement: Measurement, lines: Sequence[Line], markers: Sequence[Marker] = (), x_label: str = ""
-) -> str:
-    x_label = x_label or measurement.x_label
+def _draw(measurement: Measurement, lines: Sequence[Line], markers: Sequence[Marker] = ()) -> str:
     return plot(
-        measurement.name, measurement.title, x_label, measurement.y_label, lines=lines, markers=markers
+        measurement.name,
+        measurement.title,
+        measurement.x_label,
+        measurement.y_label,
+        lines=lines,
+        markers=markers,
     )
 
 
@@ -98,7 +101,16 @@ def _latency(measurement: Measurement) -> Tuple[str, List[Tuple[str, str]]]:
     marks = [(share, percentile(values, share)) for share in PERCENTILES]
     markers = [Marker("x", share, f"p{share} {number(value)} ms") for share, value in marks]
     line = Line(curve, f"{count} requests, sorted by latency", dots=count <= 200)
-    svg = _draw(measurement, [line], markers, "share of requests answered within the time (%)")
+    # Latencies span decades (a 2 ms answer, a 300 ms first request): a logarithmic axis shows them all.
+    svg = plot(
+        measurement.name,
+        measurement.title,
+        DISTRIBUTION_X,
+        f"{measurement.y_label}, log scale",
+        lines=[line],
+        markers=markers,
+        log_y=True,
+    )
     stats = [(f"p{share} (ms)", f"{value:.1f}") for share, value in marks]
     stats += [("max (ms)", f"{values[-1]:.1f}"), ("requests", str(count))]
     return svg, stats

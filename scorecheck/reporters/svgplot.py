@@ -13,7 +13,9 @@ from typing import List, Literal, Sequence, Tuple
 from .markup import text
 
 WIDTH, HEIGHT = 680, 340
-LEFT, RIGHT, TOP, BOTTOM = 72, 24, 28, 52
+LEFT, RIGHT, TOP, BOTTOM = 72, 24, 40, 52
+LEGEND_Y = 18  # the legend is one row above the plot area, where it hides no point
+CHAR_WIDTH = 6.2  # of the legend's 11px font, to space its entries
 TICKS = 6
 Point = Tuple[float, float]
 
@@ -40,20 +42,22 @@ class Marker:
 
 @dataclass(frozen=True)
 class _Frame:
-    x0: float
-    x1: float
-    y0: float
-    y1: float
+    x_ticks: Sequence[float]
+    y_ticks: Sequence[float]
+    log_y: bool = False
 
     def px(self, x: float) -> float:
-        return LEFT + (x - self.x0) / (self.x1 - self.x0) * (WIDTH - LEFT - RIGHT)
-
-    def holds(self, marker: Marker) -> bool:
-        low, high = (self.x0, self.x1) if marker.axis == "x" else (self.y0, self.y1)
-        return low <= marker.value <= high
+        x0, x1 = self.x_ticks[0], self.x_ticks[-1]
+        return LEFT + (x - x0) / (x1 - x0) * (WIDTH - LEFT - RIGHT)
 
     def py(self, y: float) -> float:
-        return HEIGHT - BOTTOM - (y - self.y0) / (self.y1 - self.y0) * (HEIGHT - TOP - BOTTOM)
+        scale = math.log10 if self.log_y else float
+        y0, y1 = scale(self.y_ticks[0]), scale(self.y_ticks[-1])
+        return HEIGHT - BOTTOM - (scale(y) - y0) / (y1 - y0) * (HEIGHT - TOP - BOTTOM)
+
+    def holds(self, marker: Marker) -> bool:
+        ticks = self.x_ticks if marker.axis == "x" else self.y_ticks
+        return ticks[0] <= marker.value <= ticks[-1]
 
 
 def number(value: float) -> str:
@@ -75,6 +79,16 @@ def nice_ticks(low: float, high: float, count: int = TICKS) -> List[float]:
     return [round(index * step, 12) for index in range(first, last + 1)]
 
 
+def log_ticks(low: float, high: float) -> List[float]:
+    """Ticks 1, 2, 5 times a power of ten from the last at or below `low` to the first at or above `high`."""
+    ticks: List[float] = []
+    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        ticks += [round(f * 10.0**power, 12) for f in (1, 2, 5)]
+    first = max(t for t in ticks if t <= low)
+    last = min(t for t in ticks if t >= high)
+    return [t for t in ticks if first <= t <= last]
+
+
 def _span(values: Sequence[float], from_zero: bool) -> Tuple[float, float]:
     low, high = min(values), max(values)
     if from_zero and low >= 0:
@@ -85,26 +99,27 @@ def _span(values: Sequence[float], from_zero: bool) -> Tuple[float, float]:
     return low, high
 
 
-def _frame(lines: Sequence[Line]) -> _Frame:
+def _frame(lines: Sequence[Line], log_y: bool) -> _Frame:
     """Axes that show every point of the lines that scale (markers and other lines are clipped)."""
     shown = [line for line in lines if line.scales] or lines
     xs = [x for line in shown for x, _ in line.points]
     ys = [y for line in shown for _, y in line.points]
     x_ticks = nice_ticks(*_span(xs, from_zero=False))
-    y_ticks = nice_ticks(*_span(ys, from_zero=True))
-    return _Frame(x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1])
+    if log_y:
+        return _Frame(x_ticks, log_ticks(min(ys), max(ys)), log_y=True)
+    return _Frame(x_ticks, nice_ticks(*_span(ys, from_zero=True)))
 
 
 def _axes(frame: _Frame, x_label: str, y_label: str) -> List[str]:
     parts = []
     bottom, left = HEIGHT - BOTTOM, LEFT
-    for tick in nice_ticks(frame.x0, frame.x1):
+    for tick in frame.x_ticks:
         x = frame.px(tick)
         parts.append(f'<line class="grid" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}"/>')
         parts.append(
             f'<text class="tick" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{number(tick)}</text>'
         )
-    for tick in nice_ticks(frame.y0, frame.y1):
+    for tick in frame.y_ticks:
         y = frame.py(tick)
         parts.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>')
         parts.append(
@@ -159,16 +174,19 @@ def _marker(frame: _Frame, marker: Marker) -> List[str]:
 
 def _legend(lines: Sequence[Line]) -> List[str]:
     parts = []
-    for row, line in enumerate(lines):
-        y = TOP + 4 + row * 16
-        x = LEFT + 10
-        parts.append(f'<line class="{line.style}" x1="{x}" y1="{y}" x2="{x + 22}" y2="{y}"/>')
-        parts.append(f'<text class="legend" x="{x + 28}" y="{y + 4}">{text(line.label)}</text>')
+    x, y = float(LEFT), LEGEND_Y
+    for line in lines:
+        parts.append(f'<line class="{line.style}" x1="{x:.0f}" y1="{y}" x2="{x + 22:.0f}" y2="{y}"/>')
+        parts.append(f'<text class="legend" x="{x + 28:.0f}" y="{y + 4}">{text(line.label)}</text>')
+        x += 28 + len(line.label) * CHAR_WIDTH + 20
     return parts
 
 
-def _finite(line: Line) -> Line:
-    points = [(x, y) for x, y in line.points if math.isfinite(x) and math.isfinite(y)]
+def _drawable(line: Line, log_y: bool) -> Line:
+    """The points that can be drawn: finite, and above 0 on a logarithmic axis."""
+    points = [
+        (x, y) for x, y in line.points if math.isfinite(x) and math.isfinite(y) and (y > 0 or not log_y)
+    ]
     return Line(points, line.label, line.style, line.dots, line.scales)
 
 
@@ -180,14 +198,15 @@ def plot(
     *,
     lines: Sequence[Line],
     markers: Sequence[Marker] = (),
+    log_y: bool = False,
 ) -> str:
     """One `<svg>` element (HTML5 inline SVG, no namespace needed); an empty string when no line has a
     finite point."""
-    lines = [_finite(line) for line in lines]
+    lines = [_drawable(line, log_y) for line in lines]
     lines = [line for line in lines if line.points]
     if not lines:
         return ""
-    frame = _frame(lines)
+    frame = _frame(lines, log_y)
     clip = text(f"clip-{ident}")
     area = (
         f'<clipPath id="{clip}"><rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" '

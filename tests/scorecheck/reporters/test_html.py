@@ -32,7 +32,7 @@ from scorecheck.model import (
 from scorecheck.reporters.html import HtmlReporter
 from scorecheck.reporters.html_plots import percentile
 from scorecheck.reporters.junit import JUnitReporter
-from scorecheck.reporters.svgplot import nice_ticks, number
+from scorecheck.reporters.svgplot import log_ticks, nice_ticks, number
 from tests.scorecheck.junit_checks import check_report
 
 HOSTILE = "<script>alert('x')</script>"
@@ -275,7 +275,7 @@ def test_the_latency_distribution_marks_p50_p95_p99(tmp_path: Path) -> None:
     assert f"p50 {number(percentile(values, 50))} ms" in labels
     assert f"p95 {number(percentile(values, 95))} ms" in labels
     assert f"p99 {number(percentile(values, 99))} ms" in labels
-    assert "latency (ms)" in labels
+    assert "latency (ms), log scale" in labels
     assert "share of requests answered within the time (%)" in labels
     notes = _notes(figure)
     assert notes["requests"] == "102"
@@ -411,6 +411,12 @@ def test_timings_hand_each_phase_its_share_with_indices_in_the_run() -> None:
 )
 def test_ticks_are_round_and_cover_the_range(low: float, high: float, expected: List[float]) -> None:
     assert nice_ticks(low, high) == expected
+
+
+def test_log_ticks_bracket_the_values() -> None:
+    assert log_ticks(1.4, 214.5) == [1, 2, 5, 10, 20, 50, 100, 200, 500]
+    assert log_ticks(0.3, 0.45) == [0.2, 0.5]
+    assert log_ticks(7.0, 7.0) == [5, 10]
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -46,7 +46,10 @@ def test_the_bundled_example_gets_a_page_with_the_scaling_and_latency_plots(tmp_
     assert "PASSED" in all_text(by_id(root, "summary"))
     assert _svg_labels(by_id(root, "m-batch_scaling")) == ["batch items", "latency (ms)"]
     latency = by_id(root, "m-latency")
-    assert _svg_labels(latency) == ["share of requests answered within the time (%)", "latency (ms)"]
+    assert _svg_labels(latency) == [
+        "share of requests answered within the time (%)",
+        "latency (ms), log scale",
+    ]
     notes: Dict[str, str] = {all_text(row[0]): all_text(row[1]) for row in latency.iter("tr")}
     replayed, searched = (
         int(notes["requests sent by the replay"]),
