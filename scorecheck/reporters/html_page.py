@@ -58,7 +58,7 @@ code { font: 12px ui-monospace, Menlo, Consolas, monospace; }
 .verdict { font-size: 18px; padding: 2px 12px; }
 details.case { border: 1px solid #d0d7de; border-left: 4px solid #cf222e; border-radius: 4px;
   padding: 6px 10px; margin: 10px 0; }
-details.case.warning { border-left-color: #bf8700; }
+details.case.case-warning { border-left-color: #bf8700; }
 details > summary { cursor: pointer; }
 dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 8px 0; }
 dl.fields dt { font-weight: 600; } dl.fields dd { margin: 0; }
@@ -286,7 +286,7 @@ def _case_card(case: CaseFinished, index: int) -> str:
     if case.log and not warned(case) and not _already_shown(case.log, case.details):
         body += _collapsed("server log of this case", case.log, expanded=True)
     anchor = f"{'failure' if css != 'warning' else 'warning'}-{index}"
-    return f'<details class="case {css}" id="{anchor}" open="">{head}{body}</details>'
+    return f'<details class="case case-{css}" id="{anchor}" open="">{head}{body}</details>'
 
 
 def _fields(details: str) -> str:
