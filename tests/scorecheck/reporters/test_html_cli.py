@@ -12,7 +12,7 @@ import pytest
 from scorecheck.cli.preflight import preflight
 from scorecheck.config import RunConfig, project_values, read_settings
 from tests.scorecheck.reporters.test_html import all_text, assert_self_contained, by_id, parse
-from tests.scorecheck.sc_support import ECHO, HOUSING, scorecheck, write
+from tests.scorecheck.sc_support import ECHO, HOUSING, INIT_FAILS, SCRIPTS, scorecheck, write
 
 # Starts servers and runs a property phase: deselect with -m "not slow" for a fast inner loop.
 pytestmark = pytest.mark.slow
@@ -91,6 +91,36 @@ def test_a_failing_fixture_shows_its_diff_curl_and_log_lines_as_text(tmp_path: P
     assert curl.startswith("curl ")
     assert "/score" in curl
     assert "FAILED (exit code 1)" in all_text(by_id(root, "summary"))
+
+
+def test_credentials_never_reach_the_page(tmp_path: Path) -> None:
+    secret = "s3cret-token-0042"
+    # The script logs the Authorization header, echoes it in its answer and raises with it in the message.
+    write(
+        tmp_path / "cases" / "echoed.yaml", 'request: {json: {"tag": "x"}}\nexpect: {json: {"headers": {}}}\n'
+    )
+    write(tmp_path / "cases" / "raised.yaml", 'request: {json: {"raise": true}}\n')
+    script = str(SCRIPTS / "sc_headers_echo.py")
+    args = ["run", script, "cases", "--header", f"Authorization: Bearer {secret}", "--html", "report.html"]
+    result = scorecheck([*args, "--max-examples", "10"], cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert secret not in page
+    failures = all_text(by_id(parse(page), "failures"))
+    assert "-H 'Authorization: ***'" in failures  # the curl command
+    assert "sc_headers_echo got Authorization ***" in failures  # the log line is there, its value redacted
+
+
+def test_a_failed_start_is_on_the_page_with_the_users_traceback(tmp_path: Path) -> None:
+    write(tmp_path / "cases" / "a.yaml", 'request: {json: {"tag": "a"}}\n')
+    result = scorecheck(["run", str(INIT_FAILS), "cases", "--html", "report.html"], cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    root = parse((tmp_path / "report.html").read_text(encoding="utf-8"))
+    server = all_text(by_id(root, "server"))
+    assert "The server failed to start" in server
+    assert f'File "{INIT_FAILS}", line 9, in init' in server
+    assert "FAILED (exit code 3)" in all_text(by_id(root, "summary"))
+    assert "not run: server failed to start" in all_text(by_id(root, "suite-replay"))
 
 
 def test_html_is_read_from_pyproject_and_checked_before_the_run(tmp_path: Path) -> None:
