@@ -6,6 +6,7 @@ file is written once, atomically, on `close()`, also after an interrupted run (t
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -20,7 +21,7 @@ from ..model import (
     ServerStarted,
 )
 from .html_page import RunRecord, render
-from .junit import _write_atomically
+from .junit import write_atomically
 
 
 class HtmlReporter:
@@ -49,6 +50,7 @@ class HtmlReporter:
         if self._closed:
             return
         self._closed = True
+        self.record.written = time.time()
         if self.record.finished is None:
             self.record.interrupted = reason or "the run stopped before it finished"
-        _write_atomically(self.path, render(self.record))
+        write_atomically(self.path, render(self.record))

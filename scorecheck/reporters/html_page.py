@@ -88,13 +88,12 @@ class RunRecord:
     measurements: List[Measurement] = field(default_factory=list)
     finished: Optional[RunFinished] = None
     interrupted: str = ""  # why the run did not finish, when it did not
-    generated: float = field(default_factory=time.time)
+    written: float = field(default_factory=time.time)  # set again when the page is written
 
 
-def block(value: str, css: str = "") -> str:
+def block(value: str) -> str:
     """A preformatted text block, capped so that a runaway log cannot make the page unusable."""
-    attribute = f' class="{css}"' if css else ""
-    return f"<pre{attribute}>{text(cap_output(value, BLOCK_LIMIT))}</pre>"
+    return f"<pre>{text(cap_output(value, BLOCK_LIMIT))}</pre>"
 
 
 def section(ident: str, content: str) -> str:
@@ -185,7 +184,7 @@ def _summary(record: RunRecord) -> str:
     rows += [(label, text(value)) for label, value in _facts(record)]
     table = "".join(f"<tr><th>{text(label)}</th><td>{value}</td></tr>" for label, value in rows)
     stopped = (
-        f'<p class="error">The run did not finish: the report holds what happened before it stopped.</p>'
+        '<p class="error">The run did not finish: the report holds what happened before it stopped.</p>'
         f"{block(record.interrupted)}"
         if record.interrupted
         else ""
@@ -205,7 +204,7 @@ def _facts(record: RunRecord) -> List[Tuple[str, str]]:
     facts += _timings(record)
     if started is not None:
         facts += [(name, value) for name, value in started.properties if name not in ("base_url",)]
-    stamp = datetime.fromtimestamp(record.generated, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    stamp = datetime.fromtimestamp(record.written, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     return [*facts, ("written at", stamp)]
 
 
