@@ -108,6 +108,7 @@ class RunConfig:
     method: str = "POST"
     path: str = "/score"
     shard: Optional[Shard] = None  # `run` only: replay this share of the cases, search this share of examples
+    html: Optional[str] = None  # `run` only: the self-contained HTML report's path (None: none written)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -265,6 +266,7 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "max-batch": ("max_batch", lambda v, b, k: _integer(v, k, 1)),
     "hypothesis-database": ("hypothesis_database", _path),
     "shard": ("shard", lambda v, b, k: _shard(v, f"[tool.scorecheck] {k}")),
+    "html": ("html", _path),
 }
 
 
@@ -333,6 +335,7 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "keywords": tuple(getattr(args, "keyword", None) or ()) or None,
         "ignore": (*project.get("ignore", ()), *(getattr(args, "ignore", None) or ())) or None,
         "tags": tuple(getattr(args, "tag", None) or ()) or None,
+        "html": getattr(args, "html", None),
         **_property_values(args),
     }
     values.update({field: value for field, value in simple.items() if value is not None})

@@ -41,6 +41,7 @@ from ..fixtures.select import select
 from ..model import Event, FixtureError, RunFinished, plural
 from ..phases.checks import CHECKS
 from ..reporters.console import ConsoleReporter
+from ..reporters.html import HtmlReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
 from ..shards import shard_cases, shard_note
@@ -63,7 +64,7 @@ Every option can also be set in [tool.scorecheck] of the nearest pyproject.toml 
 directory upward), e.g. score = "score.py", fixtures = ["fixtures"], model-dir = "model",
 env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-timeout, request-timeout,
 keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
-default-ignore, and the property
+default-ignore, html, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
 save-failures, hostile-severity, input-schema, max-batch, hypothesis-database, and shard = "2/4".
 The command line wins. Header values are never printed or written to reports.
@@ -202,6 +203,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     _property_options(parser)
     _shard_options(parser)
+    _html_options(parser)
     _output_options(parser)
 
 
@@ -214,6 +216,16 @@ def _shard_options(parser: argparse.ArgumentParser) -> None:
         metavar="INDEX/TOTAL",
         help="run share INDEX of TOTAL (from 1, e.g. 2/4): the fixture cases split by a hash of their file and "
         "name, and the property phase's --max-examples divided, with a seed per shard (--max-time is per job)",
+    )
+
+
+def _html_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("HTML report")
+    group.add_argument(
+        "--html",
+        metavar="PATH",
+        help="also write the run as one self-contained HTML page (no network, no JavaScript): failures with "
+        "their curl and log lines, the property phase per tier, plots of latency and batch scaling",
     )
 
 
@@ -334,6 +346,8 @@ def _reporters(config: RunConfig, console: bool = True) -> List[Reporter]:
     if report:
         fallback = {"entry_script": config.entry_script or "", "server": "azmlinfsrv"}
         reporters.append(JUnitReporter(Path(report), fallback))
+    if config.html and config.command == "run":
+        reporters.append(HtmlReporter(Path(config.html)))
     return reporters
 
 
@@ -387,7 +401,7 @@ def _drive(events: Generator[Event, None, None], reporters: Sequence[Reporter]) 
 def _close(reporters: Sequence[Reporter], reason: Optional[str]) -> None:
     for reporter in reporters:
         try:
-            if isinstance(reporter, JUnitReporter):
+            if isinstance(reporter, (JUnitReporter, HtmlReporter)):
                 reporter.close(reason)
             else:
                 reporter.close()

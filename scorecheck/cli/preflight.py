@@ -22,6 +22,8 @@ def preflight(config: RunConfig) -> List[str]:
         problems.append(_script_problem(config.entry_script))
     if config.command == "run" and config.junit_xml:
         problems.append(_file_problem("--junit-xml", Path(config.junit_xml)))
+    if config.command == "run" and config.html:
+        problems.append(_file_problem("--html", Path(config.html), "report.html"))
     if config.command == "run" and config.properties and config.save_failures:
         problems.append(_folder_problem("--save-failures", Path(config.save_failures)))
     return [problem for problem in problems if problem]
@@ -37,9 +39,9 @@ def _script_problem(script: str) -> str:
     return f"SCORE_PY {script}: no such file{where}; give the path of the scoring script"
 
 
-def _file_problem(option: str, path: Path) -> str:
+def _file_problem(option: str, path: Path, example: str = DEFAULT_JUNIT_XML) -> str:
     if path.is_dir():
-        return f"{option} {path}: is a folder; give a file path such as {path / DEFAULT_JUNIT_XML}"
+        return f"{option} {path}: is a folder; give a file path such as {path / example}"
     if path.exists():
         return (
             ""

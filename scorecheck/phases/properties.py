@@ -21,6 +21,7 @@ from hypothesis.strategies import SearchStrategy
 from ..config import RunConfig, failures_dir, load_input_schema, property_examples, property_seed
 from ..engine.context import RunContext, server_died
 from ..fixtures.failures import save_failure
+from ..measurements import TIER_NOTE, batch_scaling, latency
 from ..model import (
     WARNING_KIND,
     Case,
@@ -36,6 +37,7 @@ from .checks import (
     FAILURE,
     HOSTILE,
     NEAR,
+    SCALING_FACTOR,
     SCHEMA,
     TIERS,
     WARNING,
@@ -262,7 +264,11 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
     budget = Budget.starting_now(config.max_time, config.request_timeout)
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
     with Client(
-        client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
+        client.base_url,
+        timeout_s=client.timeout_s,
+        headers=client.headers,
+        redactor=client.redactor,
+        timings=client.timings,
     ) as fast:
         sender = Sender(fast, ctx.server, budget)
         plan = make_plan(ctx, sender)
@@ -277,6 +283,25 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
             throttle.finish(result.counts, search.failing(), budget.end - time.monotonic())
         yield _summary_event(result, seed)
         yield from _report(ctx, plan, checks, result, Sender(client, ctx.server, budget))
+    yield from _measurements(ctx, plan, result)
+
+
+def _measurements(ctx: RunContext, plan: Plan, result: SearchResult) -> Iterator[Event]:
+    """The latency of every request the phase sent, and the batch scaling curve when it was measured."""
+    tiers = [(TIER_NOTE.format(tier=tier), str(result.counts[tier])) for tier in TIERS]
+    measured = [latency(ctx.client.timings.take(), "property phase", tiers)]
+    scaling = plan.context.scaling
+    if scaling is not None:
+        measured.append(
+            batch_scaling(
+                scaling.curve.items(),
+                scaling.base_ms,
+                scaling.per_item_ms,
+                SCALING_FACTOR,
+                plan.context.max_latency_ms,
+            )
+        )
+    yield from (measurement for measurement in measured if measurement is not None)
 
 
 def _throttle(ctx: RunContext, search: Search) -> Optional[ProgressThrottle]:

@@ -14,6 +14,7 @@ from typing import Iterable, Iterator, Optional, Protocol, Sequence, Tuple
 from ..compare import compare, first_kind, format_mismatches, summary_line
 from ..config import response_ignore
 from ..engine.context import Halt, Observer, RunContext, server_died
+from ..measurements import latency
 from ..model import CRASH_KIND, Case, CaseFinished, Event, Outcome, Suite
 from ..serverproc.client import Client, RequestError
 from ..volatile import DEFAULT_IGNORE
@@ -148,6 +149,9 @@ def replay_phase(ctx: RunContext) -> Iterator[Event]:
             yield CaseFinished(SUITE, GROUP, case.name, "skipped", 0.0, message=case.skip)
         else:
             yield from _replay_case(ctx, case)
+    measured = latency(ctx.client.timings.take(), "replay")
+    if measured is not None:
+        yield measured
 
 
 def _replay_case(ctx: RunContext, case: Case) -> Iterator[Event]:

@@ -231,7 +231,7 @@ class JUnitReporter:
         suites, case_elements = self._suites(records)
         xml = to_xml_report_string(suites, prettyprint=False, encoding="utf-8")
         text = _postprocess(xml, self._run_time(), self._suite_times(records), case_elements)
-        _write_atomically(self.path, text)
+        write_atomically(self.path, text)
 
     def _all_records(self, reason: Optional[str]) -> List[_Record]:
         records = [self._startup] if self._startup else []
@@ -434,7 +434,8 @@ def _keep_profile_attributes(element: ET.Element) -> None:
             element.set(name, value)
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step: a reader (or a crash) never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

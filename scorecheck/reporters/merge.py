@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .junit import _write_atomically, cap_output
+from .junit import write_atomically, cap_output
 
 RESULT_TAGS = ("failure", "error", "skipped")
 # Worst last: a case's merged result is the highest-ranked among its shards'.
@@ -197,4 +197,4 @@ def _joined(parts: Sequence[Tuple[str, str]]) -> str:
 
 def write_report(root: ET.Element, path: Path) -> None:
     text = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-    _write_atomically(path, text)
+    write_atomically(path, text)

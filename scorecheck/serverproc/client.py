@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 
 from .. import interrupts
+from ..measurements import Timings
 from ..model import Observation, RequestSpec
 from .logs import has_access_line
 from .secrets import REDACTED, Redactor, is_secret_header
@@ -158,6 +159,7 @@ class Client:
         logs: Optional[LogSource] = None,
         log_wait_s: float = 1.0,
         redactor: Optional[Redactor] = None,
+        timings: Optional[Timings] = None,
     ) -> None:
         self.base_url = base_url
         self.timeout_s = timeout_s
@@ -167,6 +169,8 @@ class Client:
         # What comes back may echo a credential sent: every observation is redacted before anyone sees it.
         self.redactor = redactor or Redactor(self.headers)
         self._session = requests.Session()
+        # Every answered request's latency, shared by the clients of one run, for the reports' distribution.
+        self.timings = timings if timings is not None else Timings()
 
     def curl(self, spec: RequestSpec) -> str:
         return curl_command(self.base_url, spec, self.headers)
@@ -199,6 +203,7 @@ class Client:
                 log_lines=lines,
             ) from exc
         elapsed = (time.perf_counter() - started) * 1000
+        self.timings.add(elapsed)
         redact = self.redactor
         return Observation(
             status=response.status_code,

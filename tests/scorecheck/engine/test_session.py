@@ -21,6 +21,7 @@ from scorecheck.model import (
     CaseFinished,
     Event,
     FixtureError,
+    Measurement,
     Mismatch,
     Observation,
     RunFinished,
@@ -73,7 +74,11 @@ def test_a_passing_run_in_order(tmp_path: Path) -> None:
     cases = _cases(tmp_path / "cases", {"a.yaml": OK, "b.yaml": "skip: not today\n" + OK})
     config = RunConfig(properties=False, entry_script=str(ECHO), fixtures=(str(tmp_path / "cases"),))
     events = list(run(config, cases))
-    assert [type(e) for e in events] == [RunStarted, ServerStarted, CaseFinished, CaseFinished, RunFinished]
+    kinds = [RunStarted, ServerStarted, CaseFinished, CaseFinished, Measurement, RunFinished]
+    assert [type(e) for e in events] == kinds
+    latency = events[4]
+    assert isinstance(latency, Measurement)
+    assert (latency.name, len(latency.points)) == ("latency", 1)  # the skipped case sent nothing
     started = events[0]
     assert isinstance(started, RunStarted)
     assert started.planned == ("a.yaml", "b.yaml")
