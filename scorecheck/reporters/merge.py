@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .junit import write_atomically, cap_output
+from .junit import cap_output, write_atomically
 
 RESULT_TAGS = ("failure", "error", "skipped")
 # Worst last: a case's merged result is the highest-ranked among its shards'.
