@@ -1,0 +1,28 @@
+"""scorecheck baseline test script, a candidate that renamed the output key (result -> prediction): `{"values": [numbers]}` -> `{"result": [...]}`.
+
+Each value is scaled by 1.5 and rounded to 4 decimals; anything else is refused with a 400. The other scripts of
+this folder are candidates that differ from it in one way each.
+"""
+
+import json
+
+from azureml.contrib.services.aml_response import AMLResponse
+
+
+def init():
+    pass
+
+
+def parse(data):
+    values = json.loads(data)["values"]
+    if not isinstance(values, list) or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values):
+        raise ValueError("values must be a list of numbers")
+    return values
+
+
+def run(data):
+    try:
+        values = parse(data)
+    except (ValueError, TypeError, KeyError) as exc:
+        return AMLResponse({"message": str(exc)}, 400, json_str=True)
+    return {"prediction": [round(v * 1.5, 4) for v in values]}
