@@ -251,7 +251,9 @@ class _Verdict:
             yield self._case("no_behaviour_change", "passed", message, "", self.context())
 
     def _case(self, name: str, outcome: Outcome, message: str, kind: str, text: str) -> CaseFinished:
-        return CaseFinished(SUITE, GROUP, name, outcome, self.share, message, kind, text)
+        # A passed case's report keeps only its output: the message and the text go there.
+        log = f"{message}\n\n{text}" if outcome == "passed" else ""
+        return CaseFinished(SUITE, GROUP, name, outcome, self.share, message, kind, text, log)
 
     def context(self) -> str:
         return "\n".join(self.context_lines())
