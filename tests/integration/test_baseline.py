@@ -65,7 +65,9 @@ def test_a_renamed_output_key_is_one_change_shown_side_by_side(work: Path) -> No
     assert "baseline value:   [1.8518, 3.75]" in text
     assert text.count("curl -sS -i -X POST http://127.0.0.1:") == 2
     side = next(line for line in text.splitlines() if '"result"' in line)
-    assert '"prediction"' in side and "|" in side, side  # one row, both answers, marked as different
+    # One row holds both answers, marked as different.
+    assert '"prediction"' in side, side
+    assert " | " in side, side
     assert 'kind: "key_renamed"' in text  # the entry to accept it
 
 
@@ -98,7 +100,8 @@ def test_a_new_status_for_inputs_no_fixture_sends_is_found(work: Path) -> None:
     change = only_change(report)
     assert change.name == "POST /score status: 200 became 400"
     text = change.text or ""
-    assert "near tier" in text and "values must not be negative" in text, text
+    assert "near tier" in text, text
+    assert "values must not be negative" in text, text
     request = next(line for line in text.splitlines() if line.startswith("candidate:  curl"))
     sent = json.loads(request.split("--data-binary ", 1)[1].strip("'"))
     assert any(value < 0 for value in sent["values"]), request
@@ -111,7 +114,8 @@ def test_an_identical_copy_reports_no_change(work: Path) -> None:
     code, output, report = gate(work, Path(copy), "--baseline", str(RELEASED))
     assert code == 0, output
     (case,) = baseline_cases(report)
-    assert case.name == "no_behaviour_change" and case.result is None
+    assert case.name == "no_behaviour_change"
+    assert case.result is None
     assert "17 requests answered alike by both servers" in (case.system_out or "")
 
 
@@ -137,7 +141,8 @@ def test_accept_changes_writes_the_file_and_the_next_run_passes(work: Path) -> N
     code, output, report = gate(work, candidate, "--baseline", str(RELEASED))
     assert code == 0, output
     (case,) = baseline_cases(report)
-    assert case.result is None and (case.system_out or "").startswith("accepted in "), case.system_out
+    assert case.result is None
+    assert (case.system_out or "").startswith("accepted in "), case.system_out
     # A second change is not covered by the first one's entry.
     code, output, report = gate(work, HERE / "rounding.py", "--baseline", str(RELEASED))
     assert code == 1, output
@@ -147,9 +152,11 @@ def test_a_baseline_that_fails_to_start_is_a_clear_error(work: Path) -> None:
     code, output, report = gate(work, RELEASED, "--baseline", str(HERE / "init_fails.py"))
     assert code == 1, output
     (case,) = baseline_cases(report)
-    assert case.result == "error" and case.type == "BaselineError"
+    assert case.result == "error"
+    assert case.type == "BaselineError"
     message = case.message or ""
-    assert message.startswith("--baseline ") and "init() failed" in message, message
+    assert message.startswith("--baseline "), message
+    assert "init() failed: RuntimeError" in message, message
     assert "the released model could not be loaded" in (case.text or "")
 
 
