@@ -248,6 +248,7 @@ class _Verdict:
             yield self._nondeterminism()
         if not found.changes.changes and not found.baseline_died:
             message = f"{plural(found.compared, 'request')} answered alike by both servers"
+            message += f" (stopped early: {found.stopped_by})" if found.stopped_by else ""
             yield self._case("no_behaviour_change", "passed", message, "", self.context())
 
     def _case(self, name: str, outcome: Outcome, message: str, kind: str, text: str) -> CaseFinished:

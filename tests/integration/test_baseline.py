@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import uuid
 from pathlib import Path
-from typing import List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 import yaml
 
 from scorecheck.serverproc.process import ServerProcess
 from tests.scorecheck.junit_checks import Report, ReportCase
-from tests.scorecheck.sc_support import SCRIPTS, report_at, scorecheck
+from tests.scorecheck.sc_support import SCRIPTS, end_all, processes_with, report_at, scorecheck
 
 # Starts two servers per run: deselect with -m "not slow" for a fast inner loop.
 pytestmark = pytest.mark.slow
@@ -35,10 +36,12 @@ def work(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def gate(work: Path, candidate: Path, *extra: str) -> Tuple[int, str, Report]:
+def gate(
+    work: Path, candidate: Path, *extra: str, env: Optional[Dict[str, str]] = None
+) -> Tuple[int, str, Report]:
     """Exit code, stdout then stderr, and the JUnit report of one run against the fixtures in `work`."""
     args = ["run", str(candidate), "fixtures", "--no-properties", "--junit-xml", "report.xml", *extra]
-    result = scorecheck(args, work)
+    result = scorecheck(args, work, env)
     return result.returncode, result.stdout + "\n" + result.stderr, report_at(work / "report.xml")
 
 
@@ -109,9 +112,16 @@ def test_a_new_status_for_inputs_no_fixture_sends_is_found(work: Path) -> None:
     assert any(case["suite"] == "baseline" and case["outcome"] == "failed" for case in document["cases"])
 
 
-def test_an_identical_copy_reports_no_change(work: Path) -> None:
+def test_an_identical_copy_reports_no_change_and_leaves_no_server_behind(work: Path) -> None:
     copy = shutil.copy(RELEASED, work / "score.py")
-    code, output, report = gate(work, Path(copy), "--baseline", str(RELEASED))
+    token = f"SC_BASELINE_TEST={uuid.uuid4()}"
+    try:
+        code, output, report = gate(
+            work, Path(copy), "--baseline", str(RELEASED), env=dict([token.split("=")])
+        )
+        assert processes_with(token) == []  # both servers were stopped with their groups
+    finally:
+        end_all(token)
     assert code == 0, output
     (case,) = baseline_cases(report)
     assert case.name == "no_behaviour_change"
