@@ -24,7 +24,7 @@ from ..behaviour import Answer, Rules, answer_of, differences, no_answer, varyin
 from ..config import RunConfig, find_pyproject
 from ..engine.context import RunContext, server_died
 from ..model import WARNING_KIND, CaseFinished, Event, Outcome, RequestSpec, Suite, plural
-from ..serverproc.client import Client, RequestError, wait_answering
+from ..serverproc.client import Client, RequestError, redact_url, wait_answering
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.startup import describe_startup_failure
 from ..volatile import request_ids
@@ -97,7 +97,7 @@ def _reach(ctx: RunContext) -> Iterator[Baseline]:
     config = ctx.config
     redactor = ctx.client.redactor
     if config.baseline_target is not None:
-        label = f"--baseline-target {config.baseline_target}"
+        label = f"--baseline-target {redact_url(config.baseline_target)}"
         with _client(ctx, config.baseline_target) as client:
             try:
                 wait_answering(client, time.monotonic() + config.startup_timeout)
