@@ -27,28 +27,18 @@ from ..serverproc.secrets import Redactor
 from ..serverproc.startup import describe_startup_failure
 from .context import Halt, Observer, Phase, RunContext
 from .events import run_started
+from .launch import script_server
 from .tally import Tally
 
 # The caller's exit code for each outcome: only the CLI decides what a run's outcome means to the shell.
 ExitCodes = Callable[[RunOutcome], int]
 DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase, baseline_phase)
-# The gate sends one request at a time and waits for it, so at the end a worker still busy is busy with a
-# request that hung: a long graceful stop would only wait for it (an idle server stops in about a second).
-STOP_GRACE_S = 2.0
 
 
 def _server(config: RunConfig, redactor: Redactor) -> ContextManager[Optional[ServerProcess]]:
     if config.target is not None or config.entry_script is None:
         return contextlib.nullcontext()
-    return ServerProcess(
-        config.entry_script,
-        model_dir=config.model_dir,
-        env=dict(config.env),
-        extra_args=config.server_args,
-        command=config.server_command or None,
-        redactor=redactor,
-        stop_grace_s=STOP_GRACE_S,
-    )
+    return script_server(config, config.entry_script, redactor)
 
 
 def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -> ServerFailed:

@@ -23,6 +23,7 @@ from ..accepted_changes import Accepted, AcceptedChangesError, Signature
 from ..behaviour import Answer, Rules, answer_of, differences, no_answer, varying
 from ..config import RunConfig, find_pyproject
 from ..engine.context import RunContext, server_died
+from ..engine.launch import script_server
 from ..model import WARNING_KIND, CaseFinished, Event, Outcome, RequestSpec, Suite, plural
 from ..serverproc.client import Client, RequestError, redact_url, wait_answering
 from ..serverproc.process import ServerProcess, ServerStartError
@@ -33,7 +34,6 @@ from .baseline_report import ChangeLog, Example, Seen, details, endpoint, entry_
 
 SUITE: Suite = "baseline"
 GROUP = "behaviour"
-STOP_GRACE_S = 2.0
 KIND = "BehaviourChange"
 
 
@@ -95,7 +95,6 @@ def baseline_phase(ctx: RunContext) -> Iterator[Event]:
 @contextlib.contextmanager
 def _reach(ctx: RunContext) -> Iterator[Baseline]:
     config = ctx.config
-    redactor = ctx.client.redactor
     if config.baseline_target is not None:
         label = f"--baseline-target {redact_url(config.baseline_target)}"
         with _client(ctx, config.baseline_target) as client:
@@ -106,16 +105,7 @@ def _reach(ctx: RunContext) -> Iterator[Baseline]:
             yield Baseline(client, None, label)
         return
     script = str(config.baseline)
-    server = ServerProcess(
-        script,
-        model_dir=config.model_dir,
-        env=dict(config.env),
-        extra_args=config.server_args,
-        command=config.server_command or None,
-        redactor=redactor,
-        stop_grace_s=STOP_GRACE_S,
-    )
-    with server:
+    with script_server(config, script, ctx.client.redactor) as server:
         _wait_baseline(config, server, script)
         with _client(ctx, server.base_url) as client:
             yield Baseline(client, server, f"--baseline {script}")
