@@ -1,8 +1,9 @@
 """The behaviour diff against the baseline end to end: the real CLI, the candidate and the released script as two
 real servers (or the baseline as an endpoint a test started), reports read back from the JUnit file.
 
-The candidates in tests/scripts/baseline/ differ from the released script in one way each, and the fixtures pin
-none of those ways (status and shape only): only the comparison with the baseline can find them.
+Each candidate is a copy of the released script (tests/scripts/baseline/released.py) with one edit, as a new
+version of a script is; the fixtures pin none of those edits (status and shape only): only the comparison with
+the baseline can find them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,23 @@ def work(tmp_path: Path) -> Path:
     return tmp_path
 
 
+RENAMED_KEY = ('return {"result":', 'return {"prediction":')
+ROUNDING = ("round(v * 1.5, 4)", "round(v * 1.5, 2)")
+NEGATIVE_400 = (
+    "    return {",
+    '    if any(v < 0 for v in values):\n        return AMLResponse({"message": "values must not be negative"}, 400, json_str=True)\n    return {',
+)
+
+
+def candidate(work: Path, edit: Tuple[str, str]) -> Path:
+    """The released script with `edit` (old text, new text) made once."""
+    text = RELEASED.read_text(encoding="utf-8")
+    assert text.count(edit[0]) == 1, f"{edit[0]!r} is not in {RELEASED} once"
+    path = work / "score.py"
+    path.write_text(text.replace(edit[0], edit[1]), encoding="utf-8")
+    return path
+
+
 def gate(
     work: Path, candidate: Path, *extra: str, env: Optional[Dict[str, str]] = None
 ) -> Tuple[int, str, Report]:
@@ -57,7 +75,7 @@ def only_change(report: Report) -> ReportCase:
 
 
 def test_a_renamed_output_key_is_one_change_shown_side_by_side(work: Path) -> None:
-    code, output, report = gate(work, HERE / "renamed_key.py", "--baseline", str(RELEASED))
+    code, output, report = gate(work, candidate(work, RENAMED_KEY), "--baseline", str(RELEASED))
     assert code == 1, output
     assert all(case.result is None for case in report.cases if case.suite == "scorecheck.replay")
     change = only_change(report)
@@ -75,7 +93,7 @@ def test_a_renamed_output_key_is_one_change_shown_side_by_side(work: Path) -> No
 
 
 def test_a_rounding_change_is_found_beyond_the_tolerance(work: Path) -> None:
-    code, output, report = gate(work, HERE / "rounding.py", "--baseline", str(RELEASED))
+    code, output, report = gate(work, candidate(work, ROUNDING), "--baseline", str(RELEASED))
     assert code == 1, output
     change = only_change(report)
     assert change.name == "POST /score value_changed $.result[*]: the number changed beyond the tolerance"
@@ -90,14 +108,14 @@ def test_a_rounding_change_within_the_fixture_tolerance_is_no_change(work: Path)
     )
     (work / "fixtures" / "values.yaml").write_text(loose)
     # The near tier's requests take the loosest tolerance of the fixtures they are made from.
-    code, output, report = gate(work, HERE / "rounding.py", "--baseline", str(RELEASED))
+    code, output, report = gate(work, candidate(work, ROUNDING), "--baseline", str(RELEASED))
     assert code == 0, output
     assert [case.name for case in baseline_cases(report)] == ["no_behaviour_change"]
 
 
 def test_a_new_status_for_inputs_no_fixture_sends_is_found(work: Path) -> None:
     code, output, report = gate(
-        work, HERE / "negative_400.py", "--baseline", str(RELEASED), "--format", "json"
+        work, candidate(work, NEGATIVE_400), "--baseline", str(RELEASED), "--format", "json"
     )
     assert code == 1, output
     change = only_change(report)
@@ -139,8 +157,8 @@ def test_a_nondeterministic_script_is_no_false_alarm(work: Path) -> None:
 
 
 def test_accept_changes_writes_the_file_and_the_next_run_passes(work: Path) -> None:
-    candidate = HERE / "renamed_key.py"
-    code, output, report = gate(work, candidate, "--baseline", str(RELEASED), "--accept-changes")
+    script = candidate(work, RENAMED_KEY)
+    code, output, report = gate(work, script, "--baseline", str(RELEASED), "--accept-changes")
     assert code == 0, output
     written = yaml.safe_load((work / "scorecheck-accepted-changes.yaml").read_text())
     (entry,) = written["accepted"]
@@ -148,13 +166,13 @@ def test_accept_changes_writes_the_file_and_the_next_run_passes(work: Path) -> N
     entry["note"] = "the v2 contract renames result"
     (work / "scorecheck-accepted-changes.yaml").write_text(yaml.safe_dump(written))
 
-    code, output, report = gate(work, candidate, "--baseline", str(RELEASED))
+    code, output, report = gate(work, script, "--baseline", str(RELEASED))
     assert code == 0, output
     (case,) = baseline_cases(report)
     assert case.result is None
     assert (case.system_out or "").startswith("accepted in "), case.system_out
     # A second change is not covered by the first one's entry.
-    code, output, report = gate(work, HERE / "rounding.py", "--baseline", str(RELEASED))
+    code, output, report = gate(work, candidate(work, ROUNDING), "--baseline", str(RELEASED))
     assert code == 1, output
 
 
@@ -189,8 +207,25 @@ def test_a_malformed_accepted_changes_file_is_named_before_anything_starts(work:
 def test_a_deployed_baseline_is_reached_with_baseline_target(work: Path) -> None:
     with ServerProcess(str(RELEASED)) as deployed:
         deployed.wait_ready(time.monotonic() + 60)
-        code, output, report = gate(work, HERE / "rounding.py", "--baseline-target", deployed.base_url)
+        code, output, report = gate(work, candidate(work, ROUNDING), "--baseline-target", deployed.base_url)
     assert code == 1, output
     change = only_change(report)
     assert f"--baseline-target {deployed.base_url}" in (change.text or "")
     assert f"baseline:   curl -sS -i -X POST {deployed.base_url}/score" in (change.text or "")
+
+
+def test_the_phase_runs_after_the_property_phase(work: Path) -> None:
+    args = [
+        "run",
+        str(candidate(work, ROUNDING)),
+        "fixtures",
+        "--baseline",
+        str(RELEASED),
+        "--format",
+        "json",
+    ]
+    result = scorecheck([*args, "--max-examples", "5", "--max-time", "5", "--save-failures", ""], work)
+    assert result.returncode == 1, result.stderr
+    suites = [case["suite"] for case in json.loads(result.stdout)["cases"]]
+    assert suites == sorted(suites, key=["replay", "property", "baseline"].index), suites
+    assert suites.count("property") > 1

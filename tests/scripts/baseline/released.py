@@ -1,7 +1,7 @@
 """scorecheck baseline test script, the released version: `{"values": [numbers]}` -> `{"result": [...]}`.
 
-Each value is scaled by 1.5 and rounded to 4 decimals; anything else is refused with a 400. The other scripts of
-this folder are candidates that differ from it in one way each.
+Each value is scaled by 1.5 and rounded to 4 decimals; anything else is refused with a 400. The tests make each
+candidate from this file with one edit (tests/integration/test_baseline.py), as a new version of a script is made.
 """
 
 import json
