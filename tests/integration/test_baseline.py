@@ -45,12 +45,24 @@ NEGATIVE_400 = (
 )
 
 
-def candidate(work: Path, edit: Tuple[str, str]) -> Path:
-    """The released script with `edit` (old text, new text) made once."""
+# Non-deterministic: a random draw and the moment of the answer in every answer.
+RANDOM_DRAW = (
+    ("import json\n", "import json\nimport random\nimport time\n"),
+    (
+        'return {"result": [round(v * 1.5, 4) for v in values]}',
+        'return {"result": [round(v * 1.5, 4) for v in values], "sample": random.random(), "served_at": time.time()}',
+    ),
+)
+
+
+def candidate(work: Path, *edits: Tuple[str, str], name: str = "score.py") -> Path:
+    """The released script with each edit (old text, new text) made once."""
     text = RELEASED.read_text(encoding="utf-8")
-    assert text.count(edit[0]) == 1, f"{edit[0]!r} is not in {RELEASED} once"
-    path = work / "score.py"
-    path.write_text(text.replace(edit[0], edit[1]), encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, f"{old!r} is not in {RELEASED} once"
+        text = text.replace(old, new)
+    path = work / name
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -148,12 +160,23 @@ def test_an_identical_copy_reports_no_change_and_leaves_no_server_behind(work: P
 
 
 def test_a_nondeterministic_script_is_no_false_alarm(work: Path) -> None:
-    script = HERE / "random_draw.py"
-    code, output, report = gate(work, shutil.copy(script, work / "score.py"), "--baseline", str(script))
+    script = candidate(work, *RANDOM_DRAW)
+    released = candidate(work, *RANDOM_DRAW, name="old_score.py")
+    code, output, report = gate(work, script, "--baseline", str(released))
     assert code == 0, output
     warning = next(case for case in baseline_cases(report) if case.name == "nondeterministic_answers")
     said = warning.system_out or ""
     assert "fields that vary were ignored: $.sample (candidate), $.served_at (candidate)" in said, said
+
+
+def test_new_varying_keys_are_still_changes_only_their_values_are_ignored(work: Path) -> None:
+    code, output, report = gate(work, candidate(work, *RANDOM_DRAW), "--baseline", str(RELEASED))
+    assert code == 1, output
+    failed = sorted(case.name for case in baseline_cases(report) if case.result == "failure")
+    assert failed == [
+        "POST /score key_added $.sample: a new key",
+        "POST /score key_added $.served_at: a new key",
+    ]
 
 
 def test_accept_changes_writes_the_file_and_the_next_run_passes(work: Path) -> None:
