@@ -8,8 +8,11 @@ the baseline can find them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import signal
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -20,7 +23,17 @@ import yaml
 
 from scorecheck.serverproc.process import ServerProcess
 from tests.scorecheck.junit_checks import Report, ReportCase
-from tests.scorecheck.sc_support import SCRIPTS, end_all, processes_with, report_at, scorecheck
+from tests.scorecheck.sc_support import (
+    SCORECHECK,
+    SCRIPTS,
+    cli_env,
+    end_all,
+    kill_session,
+    poll,
+    processes_with,
+    report_at,
+    scorecheck,
+)
 
 # Starts two servers per run: deselect with -m "not slow" for a fast inner loop.
 pytestmark = pytest.mark.slow
@@ -252,3 +265,42 @@ def test_the_phase_runs_after_the_property_phase(work: Path) -> None:
     suites = [case["suite"] for case in json.loads(result.stdout)["cases"]]
     assert suites == sorted(suites, key=["replay", "property", "baseline"].index), suites
     assert suites.count("property") > 1
+
+
+def _serving(script: Path) -> bool:
+    """Whether a server process runs `script` (the gate's own command line names it too, without the flag)."""
+    wanted = f"--entry_script\0{script}\0".encode()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if wanted in cmdline.read_bytes():
+                return True
+    return False
+
+
+def test_an_interrupt_during_the_comparison_stops_both_servers(work: Path) -> None:
+    slow = ("def run(data):\n", "def run(data):\n    time.sleep(0.2)\n")
+    imports = ("import json\n", "import json\nimport time\n")
+    script = candidate(work, slow, imports)
+    released = candidate(work, slow, imports, name="old_score.py")
+    token = f"{uuid.uuid4()}"
+    args = ["run", str(script), "fixtures", "--no-properties", "--baseline", str(released)]
+    gate_process = subprocess.Popen(
+        [str(SCORECHECK), *args, "--junit-xml", "report.xml"],
+        cwd=work,
+        env=cli_env({"SC_BASELINE_TEST": token}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        poll(lambda: _serving(released), 60.0, "the baseline server")
+        gate_process.send_signal(signal.SIGINT)
+        output, _ = gate_process.communicate(timeout=60)
+        assert gate_process.returncode == 130, output
+        assert processes_with(token) == []
+    finally:
+        if gate_process.poll() is None:
+            kill_session(gate_process)
+        end_all(token)
+    assert report_at(work / "report.xml").case("interrupted").type == "Interrupted"
