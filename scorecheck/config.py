@@ -41,6 +41,7 @@ DEFAULT_MAX_EXAMPLES = 100
 DEFAULT_MAX_TIME = 30.0
 DEFAULT_SHRINK_TIME = 10.0
 DEFAULT_SAVE_FAILURES = ".scorecheck/failures"
+DEFAULT_BASELINE_MAX_REQUESTS = 300
 SEVERITIES = ("warning", "failure")
 # Every duration is a bound the gate keeps; past a day, clocks and sockets overflow (and no CI job waits).
 MAX_SECONDS = 86_400.0
@@ -109,6 +110,12 @@ class RunConfig:
     path: str = "/score"
     shard: Optional[Shard] = None  # `run` only: replay this share of the cases, search this share of examples
     html: Optional[str] = None  # `run` only: the self-contained HTML report's path (None: none written)
+    # the behaviour diff against the baseline (`run` only)
+    baseline: Optional[str] = None  # --baseline OLD_SCORE_PY: the released script, started as a second server
+    baseline_target: Optional[str] = None  # --baseline-target URL: a deployed baseline
+    baseline_max_requests: int = DEFAULT_BASELINE_MAX_REQUESTS
+    accepted_changes: Optional[str] = None  # None: scorecheck-accepted-changes.yaml beside pyproject.toml
+    accept_changes: bool = False  # write every change found into the accepted-changes file
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -267,6 +274,10 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "hypothesis-database": ("hypothesis_database", _path),
     "shard": ("shard", lambda v, b, k: _shard(v, f"[tool.scorecheck] {k}")),
     "html": ("html", _path),
+    "baseline": ("baseline", _path),
+    "baseline-target": ("baseline_target", lambda v, b, k: _strings(v, k)[0]),
+    "baseline-max-requests": ("baseline_max_requests", lambda v, b, k: _integer(v, k, 1)),
+    "accepted-changes": ("accepted_changes", _path),
 }
 
 
@@ -337,6 +348,7 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "tags": tuple(getattr(args, "tag", None) or ()) or None,
         "html": getattr(args, "html", None),
         **_property_values(args),
+        **_baseline_values(args),
     }
     values.update({field: value for field, value in simple.items() if value is not None})
     for flag in ("exitfirst", "update", "force"):
@@ -373,6 +385,29 @@ def _property_values(args: argparse.Namespace) -> Dict[str, Any]:
         "hypothesis_database": getattr(args, "hypothesis_database", None),
         "shard": None if getattr(args, "shard", None) is None else _shard(args.shard, "--shard"),
     }
+
+
+def _baseline_values(args: argparse.Namespace) -> Dict[str, Any]:
+    """The baseline flags given on the command line (None: not given)."""
+    return {
+        "baseline": getattr(args, "baseline", None),
+        "baseline_target": getattr(args, "baseline_target", None),
+        "baseline_max_requests": getattr(args, "baseline_max_requests", None),
+        "accepted_changes": getattr(args, "accepted_changes", None),
+        "accept_changes": True if getattr(args, "accept_changes", False) else None,
+    }
+
+
+def _validate_baseline(config: RunConfig) -> None:
+    if config.baseline is not None and config.baseline_target is not None:
+        raise ConfigError("--baseline and --baseline-target: give one of them, the script or the endpoint")
+    target = config.baseline_target
+    if target is not None and not re.match(r"https?://[^/]", target):
+        raise ConfigError(f"--baseline-target: expected an http:// or https:// URL, got {target!r}")
+    if config.baseline_max_requests < 1:
+        raise ConfigError("--baseline-max-requests: must be at least 1")
+    if config.accept_changes and config.baseline is None and target is None:
+        raise ConfigError("--accept-changes: needs --baseline OLD_SCORE_PY or --baseline-target URL")
 
 
 def property_seed(config: RunConfig) -> Optional[int]:
@@ -478,6 +513,7 @@ def _validate(config: RunConfig) -> None:
             check_duration(f"--{option}", value, limit)
     _validate_properties(config)
     _validate_ignore(config)
+    _validate_baseline(config)
 
 
 def build_config(args: argparse.Namespace, cwd: Optional[Path] = None) -> RunConfig:

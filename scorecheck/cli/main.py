@@ -18,7 +18,9 @@ from typing import Generator, List, Mapping, Optional, Protocol, Sequence
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from .. import __version__, interrupts
+from ..accepted_changes import DEFAULT_NAME as DEFAULT_ACCEPTED_NAME
 from ..config import (
+    DEFAULT_BASELINE_MAX_REQUESTS,
     DEFAULT_JUNIT_XML,
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_MAX_TIME,
@@ -66,7 +68,8 @@ env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-ti
 keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
 default-ignore, html, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
-save-failures, hostile-severity, input-schema, max-batch, hypothesis-database, and shard = "2/4".
+save-failures, hostile-severity, input-schema, max-batch, hypothesis-database, shard = "2/4",
+and the baseline's baseline, baseline-target, baseline-max-requests, accepted-changes.
 The command line wins. Header values are never printed or written to reports.
 """
 
@@ -204,6 +207,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     _property_options(parser)
     _shard_options(parser)
     _html_options(parser)
+    _baseline_options(parser)
     _output_options(parser)
 
 
@@ -226,6 +230,46 @@ def _html_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="also write the run as one self-contained HTML page (no network, no JavaScript): failures with "
         "their curl and log lines, the property phase per tier, plots of latency and batch scaling",
+    )
+
+
+def _baseline_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "behaviour diff against the baseline",
+        _wrap(
+            "Send the same fixture and near-tier requests to the released script (or endpoint) and to SCORE_PY; "
+            "every answer that differs beyond the fixtures' tolerances is a behaviour change, which fails the "
+            "gate unless the accepted-changes file lists it."
+        ),
+    )
+    group.add_argument(
+        "--baseline",
+        metavar="OLD_SCORE_PY",
+        help="the released scoring script, started as a second server with the same model dir, env and "
+        "server args",
+    )
+    group.add_argument(
+        "--baseline-target",
+        metavar="URL",
+        help="a deployed baseline endpoint (the --header values are sent too)",
+    )
+    group.add_argument(
+        "--baseline-max-requests",
+        type=int,
+        metavar="N",
+        help=f"requests compared at most, fixtures first (default {DEFAULT_BASELINE_MAX_REQUESTS}; "
+        "--max-time bounds the phase too)",
+    )
+    group.add_argument(
+        "--accepted-changes",
+        metavar="FILE",
+        help=f"the accepted changes (default {DEFAULT_ACCEPTED_NAME} beside pyproject.toml, else beside "
+        "the fixtures)",
+    )
+    group.add_argument(
+        "--accept-changes",
+        action="store_true",
+        help="add every change found to the accepted-changes file; the changes then pass",
     )
 
 

@@ -12,7 +12,10 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional
 
+from .. import accepted_changes
+from ..accepted_changes import AcceptedChangesError
 from ..config import DEFAULT_JUNIT_XML, RunConfig
+from ..phases.baseline import accepted_path
 
 
 def preflight(config: RunConfig) -> List[str]:
@@ -26,17 +29,33 @@ def preflight(config: RunConfig) -> List[str]:
         problems.append(_file_problem("--html", Path(config.html), "report.html"))
     if config.command == "run" and config.properties and config.save_failures:
         problems.append(_folder_problem("--save-failures", Path(config.save_failures)))
+    if config.command == "run" and config.baseline is not None:
+        problems.append(_script_problem(config.baseline, "--baseline"))
+    if config.command == "run" and (config.baseline or config.baseline_target):
+        problems.append(_accepted_problem(config))
     return [problem for problem in problems if problem]
 
 
-def _script_problem(script: str) -> str:
+def _script_problem(script: str, option: str = "SCORE_PY") -> str:
     path = Path(script)
     if path.is_file():
         return ""
     if path.is_dir():
-        return f"SCORE_PY {script}: is a folder; give the scoring script's .py file"
+        return f"{option} {script}: is a folder; give the scoring script's .py file"
     where = "" if path.is_absolute() else f" (looked for in {os.getcwd()})"
-    return f"SCORE_PY {script}: no such file{where}; give the path of the scoring script"
+    return f"{option} {script}: no such file{where}; give the path of the scoring script"
+
+
+def _accepted_problem(config: RunConfig) -> str:
+    """A malformed accepted-changes file is found now, not after the whole run."""
+    path = accepted_path(config)
+    try:
+        accepted_changes.load(path)
+    except AcceptedChangesError as exc:
+        return f"--accepted-changes {exc}"
+    if config.accept_changes:
+        return _file_problem("--accepted-changes", path)
+    return ""
 
 
 def _file_problem(option: str, path: Path, example: str = DEFAULT_JUNIT_XML) -> str:

@@ -17,51 +17,28 @@ from typing import Callable, ContextManager, Generator, Iterator, Optional, Sequ
 
 from .. import interrupts
 from ..config import RunConfig
-from ..model import Case, Event, RequestSpec, RunFinished, RunOutcome, ServerFailed, ServerStarted
+from ..model import Case, Event, RunFinished, RunOutcome, ServerFailed, ServerStarted
+from ..phases.baseline import baseline_phase
 from ..phases.properties import property_phase
 from ..phases.replay import replay_phase
-from ..serverproc.client import Client, RequestError, redact_url, server_name
+from ..serverproc.client import Client, redact_url, wait_answering
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.secrets import Redactor
 from ..serverproc.startup import describe_startup_failure
 from .context import Halt, Observer, Phase, ProgressListener, RunContext
 from .events import run_started
+from .launch import script_server
 from .tally import Tally
 
 # The caller's exit code for each outcome: only the CLI decides what a run's outcome means to the shell.
 ExitCodes = Callable[[RunOutcome], int]
-DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase)
-# The gate sends one request at a time and waits for it, so at the end a worker still busy is busy with a
-# request that hung: a long graceful stop would only wait for it (an idle server stops in about a second).
-STOP_GRACE_S = 2.0
+DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase, baseline_phase)
 
 
 def _server(config: RunConfig, redactor: Redactor) -> ContextManager[Optional[ServerProcess]]:
     if config.target is not None or config.entry_script is None:
         return contextlib.nullcontext()
-    return ServerProcess(
-        config.entry_script,
-        model_dir=config.model_dir,
-        env=dict(config.env),
-        extra_args=config.server_args,
-        command=config.server_command or None,
-        redactor=redactor,
-        stop_grace_s=STOP_GRACE_S,
-    )
-
-
-def _wait_target(client: Client, deadline: float) -> str:
-    """Any HTTP answer from a remote endpoint means it is up (it may well refuse `GET /` without a key)."""
-    probe = RequestSpec(method="GET", path="/")
-    while True:
-        try:
-            obs = client.send(probe, timeout_s=max(0.0, deadline - time.monotonic()))
-        except RequestError as err:
-            if time.monotonic() >= deadline:
-                raise ServerStartError(f"the target did not answer: {err.message}", "", None) from err
-            time.sleep(0.25)
-            continue
-        return server_name(obs)
+    return script_server(config, config.entry_script, redactor)
 
 
 def _startup_failure(config: RunConfig, err: ServerStartError, elapsed: float) -> ServerFailed:
@@ -106,7 +83,7 @@ def _session(
             deadline = started + config.startup_timeout
             try:
                 version = (
-                    server.wait_ready(deadline) if server is not None else _wait_target(client, deadline)
+                    server.wait_ready(deadline) if server is not None else wait_answering(client, deadline)
                 )
             except ServerStartError as err:
                 yield run_started(config, cases, base_url, "")

@@ -22,6 +22,7 @@ from .. import interrupts
 from ..measurements import Timings
 from ..model import Observation, RequestSpec
 from .logs import has_access_line
+from .process import ServerStartError
 from .secrets import REDACTED, Redactor, is_secret_header
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -84,6 +85,21 @@ def server_name(obs: Observation) -> str:
         return product
     software = headers.get("server")
     return f"unknown (Server: {software})" if software else "unknown (it sends no x-ms-server-version)"
+
+
+def wait_answering(client: Client, deadline: float) -> str:
+    """Wait for any HTTP answer from a remote endpoint (it may well refuse `GET /` without a key); return the
+    server's name. Raises ServerStartError at the `time.monotonic()` deadline."""
+    probe = RequestSpec(method="GET", path="/")
+    while True:
+        try:
+            obs = client.send(probe, timeout_s=max(0.0, deadline - time.monotonic()))
+        except RequestError as err:
+            if time.monotonic() >= deadline:
+                raise ServerStartError(f"the target did not answer: {err.message}", "", None) from err
+            time.sleep(0.25)
+            continue
+        return server_name(obs)
 
 
 def new_request_id() -> str:
