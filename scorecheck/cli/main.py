@@ -381,17 +381,19 @@ def _record_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 def _reporters(config: RunConfig, console: bool = True) -> List[Reporter]:
     reporters: List[Reporter] = []
     report = config.junit_xml if config.command == "run" else None
+    html = config.html if config.command == "run" else None
+    written = ", ".join(path for path in (report, html) if path) or None  # named in the console's last line
     if config.format == "json":
         reporters.append(JsonReporter(sys.stdout))
     elif console:
         reporters.append(
-            ConsoleReporter(sys.stdout, verbosity=config.verbosity, color=config.color, report_path=report)
+            ConsoleReporter(sys.stdout, verbosity=config.verbosity, color=config.color, report_path=written)
         )
     if report:
         fallback = {"entry_script": config.entry_script or "", "server": "azmlinfsrv"}
         reporters.append(JUnitReporter(Path(report), fallback))
-    if config.html and config.command == "run":
-        reporters.append(HtmlReporter(Path(config.html)))
+    if html:
+        reporters.append(HtmlReporter(Path(html)))
     return reporters
 
 

@@ -40,6 +40,7 @@ def test_the_bundled_example_gets_a_page_with_the_scaling_and_latency_plots(tmp_
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "out/report.html" in result.stdout.splitlines()[-1]  # the last line names every report written
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     root = parse(page)
