@@ -41,6 +41,7 @@ from ..reporters.console import ConsoleReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
 from .exitcodes import ExitCode, exit_code_for
+from .lint import add_lint_parser, lint_command
 from .preflight import preflight
 
 EXIT_CODES = """\
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _run_parser(commands)
     _record_parser(commands)
+    add_lint_parser(commands)
     return parser
 
 
@@ -474,6 +476,8 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return int(ExitCode.USAGE)
+    if args.command == "lint":
+        return _unless_interrupted(lint_command(args))
     try:
         config = build_config(args)
     except ConfigError as exc:

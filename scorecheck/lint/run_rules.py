@@ -1,0 +1,202 @@
+"""Rules about `run()`: what it returns (numpy values, NaN) and form reads without `@rawhttp`.
+
+The analysis is deliberately shallow: a value is numpy only when it plainly comes from a numpy (or pandas) call or
+a `.predict(...)`-style model method, directly or through names assigned only such values inside `run()`. Anything
+passed through `.tolist()`, `float(...)`, `json.dumps(...)` or a comprehension is plain Python, and a name with any
+other assignment is left alone: a lint that cries wolf gets switched off.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, Iterator, List, Optional, Set
+
+from .registry import Finding, rule
+from .script import FunctionNode, Script, has_decorator, own_nodes
+
+ARRAY_LIBRARIES = {"numpy": "numpy", "pandas": "pandas"}
+# Model methods whose result is an array in scikit-learn, Keras, XGBoost, LightGBM and the rest.
+PREDICT_METHODS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function"})
+NON_FINITE_ATTRIBUTES = frozenset({"nan", "inf", "NaN", "NAN", "Inf", "Infinity", "PINF", "NINF", "infty"})
+NON_FINITE_TEXT = frozenset({"nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"})
+FORM_ATTRIBUTES = frozenset({"form", "files"})
+
+
+def run_function(script: Script) -> Optional[FunctionNode]:
+    return script.functions.get("run")
+
+
+def returns(function: FunctionNode) -> Iterator[ast.Return]:
+    for node in own_nodes(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            yield node
+
+
+class ArrayValues:
+    """Which expressions inside one `run()` are numpy/pandas values, as far as the source plainly says."""
+
+    def __init__(self, script: Script, function: FunctionNode) -> None:
+        self.script = script
+        self.names: Dict[str, str] = {}
+        assignments = _assignments(function)
+        changed = True
+        while changed:  # names assigned from names: settle to a fixed point
+            changed = False
+            for name, values in assignments.items():
+                if name in self.names:
+                    continue
+                origins = [self.origin(value) if value is not None else None for value in values]
+                if origins and all(origins):
+                    self.names[name] = str(origins[0])
+                    changed = True
+
+    def origin(self, node: ast.expr) -> Optional[str]:
+        """How the expression is plainly a numpy/pandas value (`np.array(...)`, `model.predict(...)`), or None."""
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        if isinstance(node, ast.Name):
+            return self.names.get(node.id)
+        if isinstance(node, ast.BinOp):
+            return self.origin(node.left) or self.origin(node.right)
+        if isinstance(node, ast.Dict):
+            return next((o for o in map(self.origin, [v for v in node.values if v is not None]) if o), None)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return next((o for o in map(self.origin, node.elts) if o), None)
+        return None
+
+    def _call(self, node: ast.Call) -> Optional[str]:
+        qualified = self.script.qualified(node.func) or ""
+        library = ARRAY_LIBRARIES.get(qualified.split(".")[0])
+        if library and isinstance(node.func, (ast.Name, ast.Attribute)):
+            return f"{ast.unparse(node.func)}(...) returns a {library} value"
+        if isinstance(node.func, ast.Attribute) and node.func.attr in PREDICT_METHODS:
+            return f"{ast.unparse(node.func)}(...) returns a numpy array"
+        return None
+
+
+def _assignments(function: FunctionNode) -> Dict[str, List[Optional[ast.expr]]]:
+    """Every value each plain name is assigned inside the function; None for bindings of unknown value."""
+    found: Dict[str, List[Optional[ast.expr]]] = {}
+    for node in own_nodes(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                _bind(found, target, node.value)
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+            _bind(found, node.target, node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            _bind(found, node.target, None)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            _bind(found, node.optional_vars, None)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            found.setdefault(node.target.id, []).append(ast.BinOp(node.target, node.op, node.value))
+    for argument in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]:
+        found.setdefault(argument.arg, []).append(None)
+    return found
+
+
+def _bind(found: Dict[str, List[Optional[ast.expr]]], target: ast.expr, value: Optional[ast.expr]) -> None:
+    if isinstance(target, ast.Name):
+        found.setdefault(target.id, []).append(value)
+    else:  # unpacking, attributes, subscripts: every name inside has an unknown value
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
+                found.setdefault(node.id, []).append(None)
+
+
+@rule("numpy-return", summary="run() returns a numpy or pandas value, which the server cannot serialise")
+def numpy_return(script: Script) -> Iterator[Finding]:
+    function = run_function(script)
+    if function is None:
+        return
+    values = ArrayValues(script, function)
+    for node in returns(function):
+        assert node.value is not None
+        origin = values.origin(node.value)
+        if origin is None:
+            continue
+        message = (
+            f"run() returns {ast.unparse(node.value)[:60]}, and {origin}: the production server cannot serialise "
+            "numpy arrays, integer scalars or pandas objects and answers 500 (azmlinfsrv too, with the error "
+            "'could not serialise the value returned by run()')"
+        )
+        fix = "return plain Python values: .tolist() on arrays, .item() or float(...) on scalars, .to_dict() on frames"
+        yield Finding("numpy-return", script.display, node.lineno, node.col_offset + 1, message, fix)
+
+
+def non_finite(script: Script, node: ast.expr) -> Optional[ast.expr]:
+    """A NaN or infinity written into the returned value itself (not passed to a call), or None."""
+    if isinstance(node, ast.Call):
+        name = script.qualified(node.func)
+        text = node.args[0] if node.args else None
+        if name == "float" and isinstance(text, ast.Constant) and isinstance(text.value, str):
+            return node if text.value.strip().lower() in NON_FINITE_TEXT else None
+        return None
+    if isinstance(node, ast.Attribute):
+        qualified = script.qualified(node) or ""
+        library = qualified.split(".")[0]
+        return node if library in ("math", "numpy", "cmath") and node.attr in NON_FINITE_ATTRIBUTES else None
+    children: List[ast.expr] = []
+    if isinstance(node, ast.Dict):
+        children = [v for v in node.values if v is not None]
+    elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        children = list(node.elts)
+    elif isinstance(node, ast.IfExp):
+        children = [node.body, node.orelse]
+    elif isinstance(node, ast.UnaryOp):
+        children = [node.operand]
+    return next((found for found in (non_finite(script, c) for c in children) if found is not None), None)
+
+
+@rule("nan-return", summary="run() returns NaN or infinity, which production sends as invalid JSON")
+def nan_return(script: Script) -> Iterator[Finding]:
+    function = run_function(script)
+    if function is None:
+        return
+    for node in returns(function):
+        assert node.value is not None
+        found = non_finite(script, node.value)
+        if found is None:
+            continue
+        message = (
+            f"run() returns {ast.unparse(found)}: production sends it as a bare NaN/Infinity in the body, which is "
+            "invalid JSON that strict clients (browsers, Java, Go, .NET) reject; azmlinfsrv logs 'run() returned "
+            "NaN or Infinity'"
+        )
+        fix = "return None (or a 400 for input that has no finite answer) instead of NaN or infinity"
+        yield Finding("nan-return", script.display, found.lineno, found.col_offset + 1, message, fix)
+
+
+def is_raw(script: Script) -> bool:
+    """Whether any function of the script is decorated with `@rawhttp`, which switches the whole server to raw."""
+    return any(has_decorator(script, f, "rawhttp") for f in script.functions.values())
+
+
+def _request_names(script: Script, function: FunctionNode) -> Set[str]:
+    names = {"request", *(a.arg for a in function.args.args), *(a.arg for a in function.args.kwonlyargs)}
+    names.update(local for local, target in script.aliases.items() if target == "flask.request")
+    names.discard("request_headers")
+    return names
+
+
+@rule("form-without-rawhttp", summary="run() reads request.form or request.files without @rawhttp")
+def form_without_rawhttp(script: Script) -> Iterator[Finding]:
+    function = run_function(script)
+    if function is None or is_raw(script):
+        return
+    names = _request_names(script, function)
+    for node in own_nodes(function):
+        if not (isinstance(node, ast.Attribute) and node.attr in FORM_ATTRIBUTES):
+            continue
+        owner = script.qualified(node.value) or ""
+        if not (isinstance(node.value, ast.Name) and node.value.id in names) and owner != "flask.request":
+            continue
+        message = (
+            f"run() reads {ast.unparse(node)} but is not decorated with @rawhttp: the production server (Flask) "
+            "consumes form and multipart bodies before an undecorated run() sees them, so run() receives an "
+            "empty string (azmlinfsrv logs the same warning)"
+        )
+        fix = (
+            "decorate run() with @rawhttp (from azureml.contrib.services.aml_request import rawhttp) and read "
+            "request.form / request.files from the request it receives"
+        )
+        yield Finding("form-without-rawhttp", script.display, node.lineno, node.col_offset + 1, message, fix)
