@@ -106,6 +106,9 @@ class RunConfig:
     force: bool = False
     method: str = "POST"
     path: str = "/score"
+    # the static pitfall checks before the server starts (`run` only)
+    lint: bool = True
+    strict_lint: bool = False  # findings fail the gate instead of warning
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -255,6 +258,8 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "input-schema": ("input_schema", _path),
     "max-batch": ("max_batch", lambda v, b, k: _integer(v, k, 1)),
     "hypothesis-database": ("hypothesis_database", _path),
+    "lint": ("lint", lambda v, b, k: _flag(v, k)),
+    "strict-lint": ("strict_lint", lambda v, b, k: _flag(v, k)),
 }
 
 
@@ -331,6 +336,10 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
             values[flag] = True
     if getattr(args, "no_default_ignore", False):
         values["default_ignore"] = False
+    if getattr(args, "no_lint", False):
+        values["lint"] = False
+    if getattr(args, "strict_lint", False):
+        values["strict_lint"] = True
     cli_env = [parse_assignment(item, "--env") for item in getattr(args, "env", None) or ()]
     cli_headers = [parse_header(item) for item in getattr(args, "header", None) or ()]
     values["cli_env"], values["cli_headers"] = tuple(cli_env), tuple(cli_headers)

@@ -61,7 +61,8 @@ env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-ti
 keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
 default-ignore, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
-save-failures, hostile-severity, input-schema, max-batch, hypothesis-database.
+save-failures, hostile-severity, input-schema, max-batch, hypothesis-database, and lint = false,
+strict-lint.
 The command line wins. Header values are never printed or written to reports.
 """
 
@@ -197,7 +198,19 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="compare the volatile fields ignored by default too ($.metadata.duration, request ids, timestamps)",
     )
     _property_options(parser)
+    _lint_options(parser)
     _output_options(parser)
+
+
+def _lint_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "lint",
+        "Before the server starts, SCORE_PY is checked for production pitfalls (see `scorecheck lint`).",
+    )
+    group.add_argument("--no-lint", action="store_true", help="skip the lint")
+    group.add_argument(
+        "--strict-lint", action="store_true", help="lint findings fail the gate (default: they are warnings)"
+    )
 
 
 def _property_options(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from typing import Callable, ContextManager, Generator, Iterator, Optional, Sequ
 from .. import interrupts
 from ..config import RunConfig
 from ..model import Case, Event, RequestSpec, RunFinished, RunOutcome, ServerFailed, ServerStarted
+from ..phases.lint import lint_cases
 from ..phases.properties import property_phase
 from ..phases.replay import replay_phase
 from ..serverproc.client import Client, RequestError, redact_url, server_name
@@ -87,6 +88,7 @@ def _session(
 ) -> Generator[Event, None, None]:
     """Start-up, then the phases, inside the server's lifetime: leaving this generator stops the server."""
     started = time.monotonic()
+    linted = lint_cases(config)  # before the server starts; reported even when it then fails to
     redactor = Redactor(config.headers)  # one for the server's log and the client's observations
     with _server(config, redactor) as server:
         base_url = server.base_url if server is not None else str(config.target)
@@ -104,11 +106,13 @@ def _session(
                 )
             except ServerStartError as err:
                 yield run_started(config, cases, base_url, "")
+                yield from linted
                 yield _startup_failure(config, err, time.monotonic() - started)
                 halt = Halt("skipped", "", "not run: server failed to start")
                 yield from (halt.case(case.name) for case in cases)
                 return
             yield run_started(config, cases, base_url, version)
+            yield from linted
             boot_log = (
                 server.logs if server is not None else f"using the running endpoint {redact_url(base_url)}"
             )

@@ -103,6 +103,9 @@ class ConsoleReporter:
 
     def _on_case(self, event: CaseFinished) -> None:
         self._cases.append(event)
+        if event.suite == "lint":  # reported before the server starts: a line each, not a progress mark
+            self._lint_lines(event)
+            return
         self._done += 1
         if self.verbosity > 0:
             label = self._paint(event.outcome.upper().ljust(7), event.outcome)
@@ -110,6 +113,15 @@ class ConsoleReporter:
             self._line(f"{label} {event.name} ({event.elapsed_s * 1000:.0f} ms){reason}")
         elif self.verbosity == 0:
             self._progress(event.outcome)
+
+    def _lint_lines(self, event: CaseFinished) -> None:
+        if self.verbosity < 0:
+            return
+        label = self._paint("lint warning" if _warned(event) else f"lint {event.outcome}", event.outcome)
+        lines = (event.details or event.log or event.message).splitlines()
+        self._line(f"{label}: {lines[0] if lines else event.name}")
+        for line in lines[1:]:
+            self._line(f"  {line}")
 
     def _progress(self, outcome: str) -> None:
         self.stream.write(self._paint(_SYMBOL.get(outcome, "?"), outcome))
