@@ -55,7 +55,7 @@ def lint_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     try:
         findings = lint_script(path, args.script)
     except LintError as exc:
-        print(f"scorecheck: error: cannot lint {exc}", file=sys.stderr)
+        print(f"scorecheck: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
     code = lint_exit_code(len(findings), args.strict)
     if args.format == "json":
