@@ -75,7 +75,7 @@ def _init_and_helpers(script: Script) -> List[FunctionNode]:
 def _path_problem(script: Script, node: ast.Call) -> Optional[str]:
     qualified = script.qualified(node.func) or ""
     if qualified in WORKING_DIRECTORY:
-        return f"{ast.unparse(node)} is the server's working directory"
+        return f"calls {ast.unparse(node)} (the server's working directory)"
     name = node.func.attr if isinstance(node.func, ast.Attribute) else qualified
     if name not in LOADERS:
         return None

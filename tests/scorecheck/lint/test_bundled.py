@@ -26,6 +26,13 @@ EXPECTED: Dict[str, List[str]] = {
     "printing.py": ["print-logging"],
     "returns.py": ["nan-return", "nan-return", "numpy-return"],
     "with_shadow/score.py": ["shadowed-module", "shadowed-module"],
+    "lint_pitfalls/score.py": [
+        "relative-model-path",
+        "print-logging",
+        "numpy-return",
+        "nan-return",
+        "stray-config-json",
+    ],
 }
 
 
