@@ -49,8 +49,7 @@ def shadowed_module(script: Script) -> Iterator[Finding]:
             continue
         message = (
             f"'{name}' beside the script is shadowed in production: azureml-inference-server-http 1.5.1 puts its "
-            f"own '{name}' module first on sys.path, so 'import {name}' in the deployed service gets the "
-            "server's module, not yours (azmlinfsrv loads yours and logs this warning)"
+            f"own '{name}' first on sys.path, so 'import {name}' gets the server's module there"
         )
         fix = f"rename the module (for example to 'my_{name}.py') and its imports"
         yield _at_import(
@@ -80,8 +79,8 @@ def shadowed_package(script: Script) -> Iterator[Finding]:
             continue
         message = (
             f"'{name}' beside the script has the name of an installed package: the server appends the script's "
-            f"folder to sys.path, so 'import {name}' gets the installed '{name}' there, while a local run "
-            "(python, pytest) from this folder gets this file: the script behaves differently in each"
+            f"folder to sys.path, so 'import {name}' gets the installed one there but this file in a local run "
+            "(python, pytest) from this folder"
         )
         fix = f"rename the module (for example to 'my_{name}.py') and its imports"
         yield _at_import(
@@ -105,14 +104,10 @@ def stray_config_json(script: Script) -> Iterator[Finding]:
     if problem is None:
         return
     message = (
-        f"{CONFIG_JSON} beside the script {problem}: the AzureML inference server looks for config.json in "
-        "AML_APP_ROOT and beside the entry script and loads it as its own server configuration, whatever it "
-        "was meant for (azmlinfsrv does the same and logs why)"
+        f"{CONFIG_JSON} beside the script {problem}: the server (production and azmlinfsrv) loads a config.json "
+        "found in AML_APP_ROOT or beside the entry script as its own configuration"
     )
-    fix = (
-        "rename it (for example to 'model_config.json') or move it into the model directory, and pass a server "
-        "configuration explicitly with --config_file if you need one"
-    )
+    fix = "rename it (for example to 'model_config.json') or move it into the model directory"
     yield Finding("stray-config-json", script.sibling(CONFIG_JSON), 1, 1, message, fix)
 
 

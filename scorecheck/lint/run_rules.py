@@ -68,9 +68,9 @@ class ArrayValues:
         qualified = self.script.qualified(node.func) or ""
         library = ARRAY_LIBRARIES.get(qualified.split(".")[0])
         if library and isinstance(node.func, (ast.Name, ast.Attribute)):
-            return f"{ast.unparse(node.func)}(...) returns a {library} value"
+            return f"a {library} value from {ast.unparse(node.func)}(...)"
         if isinstance(node.func, ast.Attribute) and node.func.attr in PREDICT_METHODS:
-            return f"{ast.unparse(node.func)}(...) returns a numpy array"
+            return f"a numpy array from {ast.unparse(node.func)}(...)"
         return None
 
 
@@ -115,9 +115,8 @@ def numpy_return(script: Script) -> Iterator[Finding]:
         if origin is None:
             continue
         message = (
-            f"run() returns {ast.unparse(node.value)[:60]}, and {origin}: the production server cannot serialise "
-            "numpy arrays, integer scalars or pandas objects and answers 500 (azmlinfsrv too, with the error "
-            "'could not serialise the value returned by run()')"
+            f"run() returns {ast.unparse(node.value)[:60]}, {origin}: production cannot serialise numpy arrays, "
+            "integer scalars or pandas objects and answers 500"
         )
         fix = "return plain Python values: .tolist() on arrays, .item() or float(...) on scalars, .to_dict() on frames"
         yield Finding("numpy-return", script.display, node.lineno, node.col_offset + 1, message, fix)
@@ -158,9 +157,8 @@ def nan_return(script: Script) -> Iterator[Finding]:
         if found is None:
             continue
         message = (
-            f"run() returns {ast.unparse(found)}: production sends it as a bare NaN/Infinity in the body, which is "
-            "invalid JSON that strict clients (browsers, Java, Go, .NET) reject; azmlinfsrv logs 'run() returned "
-            "NaN or Infinity'"
+            f"run() returns {ast.unparse(found)}: production sends a bare NaN/Infinity, invalid JSON that strict "
+            "clients (browsers, Java, Go, .NET) reject"
         )
         fix = "return None (or a 400 for input that has no finite answer) instead of NaN or infinity"
         yield Finding("nan-return", script.display, found.lineno, found.col_offset + 1, message, fix)
@@ -191,9 +189,8 @@ def form_without_rawhttp(script: Script) -> Iterator[Finding]:
         if not (isinstance(node.value, ast.Name) and node.value.id in names) and owner != "flask.request":
             continue
         message = (
-            f"run() reads {ast.unparse(node)} but is not decorated with @rawhttp: the production server (Flask) "
-            "consumes form and multipart bodies before an undecorated run() sees them, so run() receives an "
-            "empty string (azmlinfsrv logs the same warning)"
+            f"run() reads {ast.unparse(node)} without @rawhttp: the server (Flask) consumes form and multipart "
+            "bodies before an undecorated run() sees them, so run() receives an empty string"
         )
         fix = (
             "decorate run() with @rawhttp (from azureml.contrib.services.aml_request import rawhttp) and read "

@@ -7,6 +7,7 @@ import ast
 import re
 from typing import Iterator, List, Optional, Tuple, Union
 
+from ..model import plural
 from .registry import Finding, rule
 from .script import FunctionNode, Script, has_decorator, own_nodes
 
@@ -75,7 +76,7 @@ def _init_and_helpers(script: Script) -> List[FunctionNode]:
 def _path_problem(script: Script, node: ast.Call) -> Optional[str]:
     qualified = script.qualified(node.func) or ""
     if qualified in WORKING_DIRECTORY:
-        return f"calls {ast.unparse(node)} (the server's working directory)"
+        return f"calls {ast.unparse(node)}, the server's working directory"
     name = node.func.attr if isinstance(node.func, ast.Attribute) else qualified
     if name not in LOADERS:
         return None
@@ -87,7 +88,9 @@ def _path_problem(script: Script, node: ast.Call) -> Optional[str]:
     argument = target if target is not None else (node.args[0] if node.args else None)
     relative = _relative_literal(argument, script) if argument is not None else None
     return (
-        f"{ast.unparse(node)[:70]} reads {relative!r} relative to the working directory" if relative else None
+        f"reads {relative!r} relative to the working directory ({ast.unparse(node)[:60]})"
+        if relative
+        else None
     )
 
 
@@ -105,7 +108,7 @@ def relative_model_path(script: Script) -> Iterator[Finding]:
                 continue
             message = (
                 f"{function.name}() {problem}: in a deployment the registered model is mounted below "
-                "AZUREML_MODEL_DIR and the working directory is the server's, so the file is not found there"
+                "AZUREML_MODEL_DIR, not there"
             )
             fix = 'build the path from the model directory: os.path.join(os.getenv("AZUREML_MODEL_DIR"), "<file>")'
             yield Finding(
@@ -126,9 +129,8 @@ def print_logging(script: Script) -> Iterator[Finding]:
         return
     first = min(prints, key=lambda n: (n.lineno, n.col_offset))
     message = (
-        f"the script reports with print() only ({len(prints)} call(s), none through logging): the server logs "
-        "each print as an INFO record of 'azmlinfsrv.print', so an error cannot be told from progress, filtered "
-        "by AZUREML_LOG_LEVEL or alerted on in Application Insights"
+        f"the script reports with print() only ({plural(len(prints), 'call')}, no logging): each print becomes an "
+        "INFO record of azmlinfsrv.print, so errors cannot be told from progress, filtered or alerted on"
     )
     fix = "logger = logging.getLogger(__name__) at the top, then logger.info(...) / logger.error(...) instead of print"
     yield Finding("print-logging", script.display, first.lineno, first.col_offset + 1, message, fix)

@@ -31,7 +31,7 @@ def lint_cases(config: RunConfig) -> Tuple[CaseFinished, ...]:
 def _case(finding: Finding, strict: bool) -> CaseFinished:
     details = f"{finding.location}: {finding.rule} {finding.message}\nfix: {finding.fix}"
     name = f"{finding.rule} {finding.location}"
-    message = f"{finding.message}; fix: {finding.fix}"
+    message = finding.message  # the fix is in the details: the console prints it before the server starts
     if strict:
         return CaseFinished(
             "lint", finding.rule, name, "failed", 0.0, message=message, kind=LINT_KIND, details=details

@@ -287,7 +287,7 @@ def test_a_finding_names_the_line_column_and_fix(tmp_path: Path) -> None:
         tmp_path, {"score.py": "import numpy as np\n" + HEAD + "def run(d):\n    return np.zeros(2)\n"}
     )
     assert (finding.location, finding.rule) == ("score.py:10:5", "numpy-return")
-    assert "np.zeros(...) returns a numpy value" in finding.message
+    assert "a numpy value from np.zeros(...)" in finding.message
     assert "answers 500" in finding.message
     assert ".tolist()" in finding.fix
 
