@@ -9,7 +9,7 @@ other assignment is left alone: a lint that cries wolf gets switched off.
 from __future__ import annotations
 
 import ast
-from typing import Dict, Iterator, List, Optional, Set
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from .registry import Finding, rule
 from .script import FunctionNode, Script, has_decorator, own_nodes
@@ -26,10 +26,11 @@ def run_function(script: Script) -> Optional[FunctionNode]:
     return script.functions.get("run")
 
 
-def returns(function: FunctionNode) -> Iterator[ast.Return]:
+def returned(function: FunctionNode) -> Iterator[Tuple[ast.Return, ast.expr]]:
+    """Each `return <value>` of the function itself (not of functions defined inside it), with its value."""
     for node in own_nodes(function):
         if isinstance(node, ast.Return) and node.value is not None:
-            yield node
+            yield node, node.value
 
 
 class ArrayValues:
@@ -109,13 +110,12 @@ def numpy_return(script: Script) -> Iterator[Finding]:
     if function is None:
         return
     values = ArrayValues(script, function)
-    for node in returns(function):
-        assert node.value is not None
-        origin = values.origin(node.value)
+    for node, value in returned(function):
+        origin = values.origin(value)
         if origin is None:
             continue
         message = (
-            f"run() returns {ast.unparse(node.value)[:60]}, {origin}: production cannot serialise numpy arrays, "
+            f"run() returns {ast.unparse(value)[:60]}, {origin}: production cannot serialise numpy arrays, "
             "integer scalars or pandas objects and answers 500"
         )
         fix = "return plain Python values: .tolist() on arrays, .item() or float(...) on scalars, .to_dict() on frames"
@@ -149,11 +149,8 @@ def non_finite(script: Script, node: ast.expr) -> Optional[ast.expr]:
 @rule("nan-return", summary="run() returns NaN or infinity, which production sends as invalid JSON")
 def nan_return(script: Script) -> Iterator[Finding]:
     function = run_function(script)
-    if function is None:
-        return
-    for node in returns(function):
-        assert node.value is not None
-        found = non_finite(script, node.value)
+    for _, value in returned(function) if function is not None else ():
+        found = non_finite(script, value)
         if found is None:
             continue
         message = (
