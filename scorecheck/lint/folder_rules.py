@@ -12,6 +12,8 @@ from .registry import Finding, rule
 from .script import Script
 
 CONFIG_JSON = "config.json"
+# Standard-library modules nothing imports in practice: a script named `test.py` shadows nothing that runs.
+NOBODY_IMPORTS = frozenset({"test", "this", "antigravity", "idlelib", "turtledemo"})
 
 
 def sibling_modules(folder: Path) -> List[str]:
@@ -60,7 +62,7 @@ def shadowed_module(script: Script) -> Iterator[Finding]:
 @rule("shadowed-package", summary="the script, or a module beside it, is named like a package it relies on")
 def shadowed_package(script: Script) -> Iterator[Finding]:
     own = script.path.stem
-    if own in COMMON_PACKAGES or own in STDLIB:
+    if own in COMMON_PACKAGES or own in STDLIB - NOBODY_IMPORTS:
         message = (
             f"the script is named like the package '{own}': run or imported from its folder (python, pytest) "
             f"it replaces '{own}' for everything that imports it, while the server loads it by path"

@@ -192,6 +192,7 @@ NEAR_MISSES = [
         {"utils.py": HEAD + "def run(d):\n    return d\n"},
     ),  # the script itself: loaded by path
     ("shadowed-package", {"score.py": HEAD + "def run(d):\n    return d\n", "test.py": "", "helper.py": ""}),
+    ("shadowed-package", {"test.py": HEAD + "def run(d):\n    return d\n"}),
     (
         "stray-config-json",
         {"score.py": HEAD + "def run(d):\n    return d\n", "config.json": '{"SCORING_TIMEOUT_MS": 5}'},
