@@ -23,8 +23,19 @@ def lint_cases(config: RunConfig) -> Tuple[CaseFinished, ...]:
     try:
         findings = lint_script(Path(script), script)
     except (LintError, OSError) as exc:
-        message = f"warning: the script was not linted: {exc}"
-        return (CaseFinished("lint", "script", script, "passed", 0.0, message=message, kind=WARNING_KIND),)
+        text = f"the script was not linted: {exc}"
+        return (
+            CaseFinished(
+                "lint",
+                "script",
+                script,
+                "passed",
+                0.0,
+                message=f"warning: {text}",
+                kind=WARNING_KIND,
+                log=text,
+            ),
+        )
     return tuple(_case(finding, config.strict_lint) for finding in findings)
 
 
