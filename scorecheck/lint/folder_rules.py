@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator, List, Optional
 
-from .names import COMMON_PACKAGES, SERVER_CONFIG_KEYS, STDLIB, UPSTREAM_MODULES
+from .names import COMMON_PACKAGES, IGNORED_CONFIG_KEYS, SERVER_CONFIG_KEYS, STDLIB, UPSTREAM_MODULES
 from .registry import Finding, rule
 from .script import Script
 
@@ -128,3 +128,28 @@ def _config_problem(text: str) -> Optional[str]:
     if extra:
         return f"mixes server keys ({', '.join(known)}) with others the server warns about ({', '.join(extra[:5])})"
     return None
+
+
+@rule(
+    "ignored-config-key", summary="the server configuration beside the script sets a key production ignores"
+)
+def ignored_config_key(script: Script) -> Iterator[Finding]:
+    path = script.folder / CONFIG_JSON
+    try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        values: Any = json.loads(text) if text.strip() else {}
+    except (OSError, UnicodeDecodeError, ValueError):
+        return  # stray-config-json reports a file the server cannot read
+    if not isinstance(values, dict):
+        return
+    for key, instead in IGNORED_CONFIG_KEYS.items():
+        if key not in values:
+            continue
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if f'"{key}"' in row), 1)
+        message = (
+            f"{CONFIG_JSON} sets {key}, which production ignores in its config file (azmlinfsrv ignores it too and "
+            "logs a warning), so the setting has no effect once deployed"
+        )
+        yield Finding(
+            "ignored-config-key", script.sibling(CONFIG_JSON), line, 1, message, f"use {instead} instead"
+        )

@@ -7,7 +7,7 @@ are written here; `tests/scorecheck/lint/test_names.py` keeps them equal to the 
 from __future__ import annotations
 
 import sys
-from typing import FrozenSet, Tuple
+from typing import FrozenSet, Mapping, Tuple
 
 # Modules that azureml-inference-server-http 1.5.1 puts first on sys.path from its own package: in production
 # `import utils` (and the rest) gets the server's module, not the one beside the script (the AzureML contract §17).
@@ -66,8 +66,8 @@ STDLIB: FrozenSet[str] = frozenset(
     or ("json", "logging", "os", "sys", "time", "math", "random", "pickle", "io", "typing", "base64", "uuid")
 )
 
-# The keys the server reads from a config.json, and the ones production ignores (with a warning each).
-SERVER_CONFIG_KEYS: FrozenSet[str] = frozenset(
+# The keys the server reads from a config.json, and the ones production ignores there (with what to use instead).
+HONOURED_CONFIG_KEYS: FrozenSet[str] = frozenset(
     {
         "AZUREML_SOURCE_DIRECTORY",
         "AZUREML_ENTRY_SCRIPT",
@@ -81,10 +81,13 @@ SERVER_CONFIG_KEYS: FrozenSet[str] = frozenset(
         "AZUREML_MODEL_DIR",
         "HOSTNAME",
         "AZUREML_DEBUG_PORT",
-        "AML_APP_ROOT",
-        "AML_CORS_ORIGINS",
-        "AML_APP_INSIGHTS_ENABLED",
-        "AML_APP_INSIGHTS_KEY",
-        "AML_MODEL_DC_STORAGE_ENABLED",
     }
 )
+IGNORED_CONFIG_KEYS: Mapping[str, str] = {
+    "AML_APP_ROOT": "the AML_APP_ROOT environment variable",
+    "AML_CORS_ORIGINS": "--access_control_allow_origins or the AML_CORS_ORIGINS environment variable",
+    "AML_APP_INSIGHTS_ENABLED": "the AML_APP_INSIGHTS_ENABLED environment variable",
+    "AML_APP_INSIGHTS_KEY": "--appinsights_instrumentation_key or the AML_APP_INSIGHTS_KEY environment variable",
+    "AML_MODEL_DC_STORAGE_ENABLED": "the AML_MDC_STORAGE_ENABLED environment variable",
+}
+SERVER_CONFIG_KEYS: FrozenSet[str] = HONOURED_CONFIG_KEYS | frozenset(IGNORED_CONFIG_KEYS)

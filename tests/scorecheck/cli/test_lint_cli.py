@@ -16,7 +16,7 @@ from tests.scorecheck.sc_support import ECHO, HOUSING, REPO, SCRIPTS, scorecheck
 def test_a_clean_script_exits_0() -> None:
     result = scorecheck(["lint", "fixtures/housing/score.py"], cwd=REPO)
     assert result.returncode == ExitCode.OK == 0, result.stderr
-    assert result.stdout == "fixtures/housing/score.py: no findings (9 rules checked)\n"
+    assert result.stdout == "fixtures/housing/score.py: no findings (10 rules checked)\n"
     assert HOUSING.is_dir()
 
 

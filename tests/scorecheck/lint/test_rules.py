@@ -76,6 +76,15 @@ HITS = [
         },
         [("stray-config-json", "config.json", 1)],
     ),
+    # ignored-config-key: at the key's line
+    (
+        "ignored-config-key",
+        {
+            "score.py": HEAD + "def run(d):\n    return d\n",
+            "config.json": '{\n  "SCORING_TIMEOUT_MS": 5,\n  "AML_CORS_ORIGINS": "*"\n}',
+        },
+        [("ignored-config-key", "config.json", 3)],
+    ),
     # form-without-rawhttp: flask's request proxy, or run()'s own argument
     (
         "form-without-rawhttp",
@@ -198,6 +207,13 @@ NEAR_MISSES = [
         {"score.py": HEAD + "def run(d):\n    return d\n", "config.json": '{"SCORING_TIMEOUT_MS": 5}'},
     ),
     ("stray-config-json", {"score.py": HEAD + "def run(d):\n    return d\n", "config.json": ""}),
+    (
+        "ignored-config-key",
+        {
+            "score.py": HEAD + "def run(d):\n    return d\n",
+            "config.json": '{"SCORING_TIMEOUT_MS": 5, "SERVICE_NAME": "svc"}',
+        },
+    ),
     ("stray-config-json", {"score.py": HEAD + "def run(d):\n    return d\n", "model_config.json": "[1]"}),
     (
         "form-without-rawhttp",
