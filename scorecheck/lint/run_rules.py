@@ -1,9 +1,10 @@
 """Rules about `run()`: what it returns (numpy values, NaN) and form reads without `@rawhttp`.
 
-The analysis is deliberately shallow: a value is numpy only when it plainly comes from a numpy (or pandas) call or
-a `.predict(...)`-style model method, directly or through names assigned only such values inside `run()`. Anything
-passed through `.tolist()`, `float(...)`, `json.dumps(...)` or a comprehension is plain Python, and a name with any
-other assignment is left alone: a lint that cries wolf gets switched off.
+The analysis is deliberately shallow: a value is numpy only when it plainly comes from a numpy (or pandas) function
+that always returns an array (or a frame), or from a `.predict(...)`-style model method, directly or through names
+assigned only such values inside `run()`. Reductions such as `np.mean` are left alone (a float64 serialises), so is
+anything passed through `.tolist()`, `float(...)`, `json.dumps(...)` or a comprehension, and a name with any other
+assignment: a lint that cries wolf gets switched off.
 """
 
 from __future__ import annotations
@@ -14,7 +15,21 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 from .registry import Finding, rule
 from .script import FunctionNode, Script, has_decorator, own_nodes
 
-ARRAY_LIBRARIES = {"numpy": "numpy", "pandas": "pandas"}
+# Functions whose result is always an array (numpy) or a frame/series (pandas), whatever their arguments.
+ARRAY_FUNCTIONS = {
+    "numpy": frozenset(
+        {
+            *("array", "asarray", "asanyarray", "ascontiguousarray", "zeros", "ones", "empty", "full"),
+            *("zeros_like", "ones_like", "empty_like", "full_like", "arange", "linspace", "logspace", "eye"),
+            *("identity", "concatenate", "stack", "vstack", "hstack", "column_stack", "argsort", "sort"),
+            *("unique", "reshape", "ravel", "transpose", "expand_dims", "atleast_1d", "atleast_2d", "tile"),
+            *("repeat", "nonzero", "flatnonzero", "argwhere", "cumsum", "cumprod", "diff", "outer"),
+        }
+    ),
+    "pandas": frozenset(
+        {"DataFrame", "Series", "concat", "merge", "get_dummies", "read_csv", "read_json", "read_parquet"}
+    ),
+}
 # Model methods whose result is an array in scikit-learn, Keras, XGBoost, LightGBM and the rest.
 PREDICT_METHODS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function"})
 NON_FINITE_ATTRIBUTES = frozenset({"nan", "inf", "NaN", "NAN", "Inf", "Infinity", "PINF", "NINF", "infty"})
@@ -39,6 +54,10 @@ class ArrayValues:
     def __init__(self, script: Script, function: FunctionNode) -> None:
         self.script = script
         self.names: Dict[str, str] = {}
+        # A `predict` the script defines itself may return anything: only its own code says what.
+        self.own_methods = {
+            n.name for n in ast.walk(script.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
         assignments = _assignments(function)
         changed = True
         while changed:  # names assigned from names: settle to a fixed point
@@ -66,11 +85,11 @@ class ArrayValues:
         return None
 
     def _call(self, node: ast.Call) -> Optional[str]:
-        qualified = self.script.qualified(node.func) or ""
-        library = ARRAY_LIBRARIES.get(qualified.split(".")[0])
-        if library and isinstance(node.func, (ast.Name, ast.Attribute)):
+        library, _, name = (self.script.qualified(node.func) or "").partition(".")
+        if name in ARRAY_FUNCTIONS.get(library, ()):
             return f"a {library} value from {ast.unparse(node.func)}(...)"
-        if isinstance(node.func, ast.Attribute) and node.func.attr in PREDICT_METHODS:
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if method in PREDICT_METHODS and method not in self.own_methods:
             return f"a numpy array from {ast.unparse(node.func)}(...)"
         return None
 
