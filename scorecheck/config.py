@@ -116,6 +116,9 @@ class RunConfig:
     baseline_max_requests: int = DEFAULT_BASELINE_MAX_REQUESTS
     accepted_changes: Optional[str] = None  # None: scorecheck-accepted-changes.yaml beside pyproject.toml
     accept_changes: bool = False  # write every change found into the accepted-changes file
+    # the static pitfall checks before the server starts (`run` only)
+    lint: bool = True
+    strict_lint: bool = False  # findings fail the gate instead of warning
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -278,6 +281,8 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "baseline-target": ("baseline_target", lambda v, b, k: _strings(v, k)[0]),
     "baseline-max-requests": ("baseline_max_requests", lambda v, b, k: _integer(v, k, 1)),
     "accepted-changes": ("accepted_changes", _path),
+    "lint": ("lint", lambda v, b, k: _flag(v, k)),
+    "strict-lint": ("strict_lint", lambda v, b, k: _flag(v, k)),
 }
 
 
@@ -356,6 +361,10 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
             values[flag] = True
     if getattr(args, "no_default_ignore", False):
         values["default_ignore"] = False
+    if getattr(args, "no_lint", False):
+        values["lint"] = False
+    if getattr(args, "strict_lint", False):
+        values["strict_lint"] = True
     cli_env = [parse_assignment(item, "--env") for item in getattr(args, "env", None) or ()]
     cli_headers = [parse_header(item) for item in getattr(args, "header", None) or ()]
     values["cli_env"], values["cli_headers"] = tuple(cli_env), tuple(cli_headers)

@@ -13,8 +13,9 @@ from typing import Any, Literal, Mapping, Optional, Tuple, Union
 # How a case ended: a failed case broke its expectation or check, an error case could not be checked.
 Outcome = Literal["passed", "failed", "error", "skipped"]
 OUTCOMES: Tuple[Outcome, ...] = ("passed", "failed", "error", "skipped")
-# The JUnit suites: the fixture cases, the property checks, the behaviour diff against the baseline.
-Suite = Literal["replay", "property", "baseline"]
+# The JUnit suites: the fixture cases, the property checks, the behaviour diff against the baseline, the
+# script's static pitfalls.
+Suite = Literal["replay", "property", "baseline", "lint"]
 # How a whole run ended; only the CLI maps it to an exit code.
 RunOutcome = Literal["passed", "failed", "server_failed", "usage_error", "internal_error", "interrupted"]
 

@@ -12,7 +12,7 @@ from ..model import RunOutcome
 
 
 class ExitCode(enum.IntEnum):
-    """The process exit codes of `scorecheck run` and `scorecheck record`."""
+    """The process exit codes of `scorecheck run`, `scorecheck record` and `scorecheck lint`."""
 
     OK = 0  # every selected case passed
     CHECK_FAILED = 1  # a case failed or could not be checked while the server kept running
@@ -32,6 +32,12 @@ _BY_OUTCOME: Dict[RunOutcome, ExitCode] = {
     "internal_error": ExitCode.HARNESS,
     "interrupted": ExitCode.INTERRUPTED,
 }
+
+
+def lint_exit_code(findings: int, strict: bool) -> int:
+    """`scorecheck lint`: findings are warnings (0) unless --strict (1). A script that cannot be read or parsed
+    is a usage error (`ExitCode.USAGE`, 2)."""
+    return int(ExitCode.CHECK_FAILED if findings and strict else ExitCode.OK)
 
 
 def exit_code_for(outcome: RunOutcome) -> int:

@@ -48,6 +48,7 @@ from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
 from ..shards import shard_cases, shard_note
 from .exitcodes import ExitCode, exit_code_for
+from .lint import add_lint_parser, lint_command
 from .merge import add_merge_parser, merge_junit
 from .preflight import preflight
 
@@ -69,7 +70,8 @@ keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TO
 default-ignore, html, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
 save-failures, hostile-severity, input-schema, max-batch, hypothesis-database, shard = "2/4",
-and the baseline's baseline, baseline-target, baseline-max-requests, accepted-changes.
+the baseline's baseline, baseline-target, baseline-max-requests, accepted-changes, and lint = false,
+strict-lint.
 The command line wins. Header values are never printed or written to reports.
 """
 
@@ -147,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run_parser(commands)
     _record_parser(commands)
     add_merge_parser(commands)
+    add_lint_parser(commands)
     return parser
 
 
@@ -208,6 +211,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     _shard_options(parser)
     _html_options(parser)
     _baseline_options(parser)
+    _lint_options(parser)
     _output_options(parser)
 
 
@@ -270,6 +274,17 @@ def _baseline_options(parser: argparse.ArgumentParser) -> None:
         "--accept-changes",
         action="store_true",
         help="add every change found to the accepted-changes file; the changes then pass",
+    )
+
+
+def _lint_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "lint",
+        "Before the server starts, SCORE_PY is checked for production pitfalls (see `scorecheck lint`).",
+    )
+    group.add_argument("--no-lint", action="store_true", help="skip the lint")
+    group.add_argument(
+        "--strict-lint", action="store_true", help="lint findings fail the gate (default: they are warnings)"
     )
 
 
@@ -575,6 +590,8 @@ def run_cli(argv: Optional[Sequence[str]] = None) -> int:
         return int(ExitCode.USAGE)
     if args.command == "merge-junit":
         return merge_junit(args)
+    if args.command == "lint":
+        return _unless_interrupted(lint_command(args))
     try:
         config = build_config(args)
     except ConfigError as exc:

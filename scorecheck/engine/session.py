@@ -19,6 +19,7 @@ from .. import interrupts
 from ..config import RunConfig
 from ..model import Case, Event, RunFinished, RunOutcome, ServerFailed, ServerStarted
 from ..phases.baseline import baseline_phase
+from ..phases.lint import lint_cases
 from ..phases.properties import property_phase
 from ..phases.replay import replay_phase
 from ..serverproc.client import Client, redact_url, wait_answering
@@ -70,6 +71,7 @@ def _session(
 ) -> Generator[Event, None, None]:
     """Start-up, then the phases, inside the server's lifetime: leaving this generator stops the server."""
     started = time.monotonic()
+    linted = lint_cases(config)  # before the server starts; reported even when it then fails to
     redactor = Redactor(config.headers)  # one for the server's log and the client's observations
     with _server(config, redactor) as server:
         base_url = server.base_url if server is not None else str(config.target)
@@ -87,11 +89,13 @@ def _session(
                 )
             except ServerStartError as err:
                 yield run_started(config, cases, base_url, "")
+                yield from linted
                 yield _startup_failure(config, err, time.monotonic() - started)
                 halt = Halt("skipped", "", "not run: server failed to start")
                 yield from (halt.case(case.name) for case in cases)
                 return
             yield run_started(config, cases, base_url, version)
+            yield from linted
             boot_log = (
                 server.logs if server is not None else f"using the running endpoint {redact_url(base_url)}"
             )

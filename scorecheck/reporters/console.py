@@ -112,6 +112,9 @@ class ConsoleReporter:
 
     def _on_case(self, event: CaseFinished) -> None:
         self._cases.append(event)
+        if event.suite == "lint":  # reported before the server starts: a line each, not a progress mark
+            self._lint_lines(event)
+            return
         self._done += 1
         if self.verbosity > 0:
             label = self._paint(event.outcome.upper().ljust(7), event.outcome)
@@ -126,6 +129,15 @@ class ConsoleReporter:
             return
         self._end_progress()  # the property phase starts on a line of its own
         self._view.show(value)
+
+    def _lint_lines(self, event: CaseFinished) -> None:
+        if self.verbosity < 0:
+            return
+        label = self._paint("lint warning" if _warned(event) else f"lint {event.outcome}", event.outcome)
+        lines = (event.details or event.log or event.message).splitlines()
+        self._line(f"{label}: {lines[0] if lines else event.name}")
+        for line in lines[1:]:
+            self._line(f"  {line}")
 
     def _progress(self, outcome: str) -> None:
         self._view.clear()

@@ -12,7 +12,7 @@ from support.imports import Graph, cycles, import_graph, violations
 
 SCORECHECK = REPO_ROOT / "scorecheck"
 # The engine's side of the gate: everything a run needs, whichever face starts it.
-CORE = ("engine", "phases", "fixtures", "serverproc", "model", "config", "compare", "shards")
+CORE = ("engine", "phases", "fixtures", "serverproc", "model", "config", "compare", "shards", "lint")
 
 
 @pytest.fixture(scope="module")

@@ -35,3 +35,14 @@ def test_every_server_folder_is_a_listed_package() -> None:
 def test_console_scripts_name_a_callable(script: str) -> None:
     module, _, attribute = pyproject()["project"]["scripts"][script].partition(":")
     assert callable(getattr(importlib.import_module(module), attribute))
+
+
+def test_every_scorecheck_folder_is_a_listed_package() -> None:
+    # An editable install finds an unlisted folder anyway; only a real wheel would miss it.
+    scorecheck = REPO_ROOT / "scorecheck"
+    folders = {
+        ".".join(["scorecheck", *p.parent.relative_to(scorecheck).parts])
+        for p in scorecheck.rglob("__init__.py")
+    }
+    listed = {name for name in pyproject()["tool"]["setuptools"]["packages"] if name.startswith("scorecheck")}
+    assert listed == folders
