@@ -50,7 +50,10 @@ DURATIONS: Dict[str, Tuple[str, float]] = {
     "max-time": ("max_time", MAX_SECONDS),
     "shrink-time": ("shrink_time", MAX_SECONDS),
     "max-latency-ms": ("max_latency_ms", MAX_SECONDS * 1000),
+    "max-startup-s": ("max_startup_s", MAX_SECONDS),
 }
+DEFAULT_MAX_MEMORY_GROWTH = 20.0  # kB per request served (phases/growth.py)
+MAX_MEMORY_GROWTH = 1e9  # kB per request: a terabyte, far past any worker
 
 
 class ConfigError(Exception):
@@ -106,6 +109,10 @@ class RunConfig:
     force: bool = False
     method: str = "POST"
     path: str = "/score"
+    # checks of the server process as a whole (`run` with a server it starts)
+    memory_check: bool = True
+    max_memory_growth: float = DEFAULT_MAX_MEMORY_GROWTH  # kB per request, sustained
+    max_startup_s: Optional[float] = None  # launch to ready; None: measured and reported, not limited
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -220,6 +227,12 @@ def split_names(items: Sequence[str]) -> Tuple[str, ...]:
     return tuple(name.strip() for item in items for name in item.split(",") if name.strip())
 
 
+def _growth(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{label}: must be a number of kB per request greater than 0")
+    return check_duration(label, float(value), MAX_MEMORY_GROWTH)
+
+
 _Convert = Callable[[Any, Path, str], Any]
 # pyproject key -> (RunConfig field, converter taking (value, pyproject folder, key)).
 _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
@@ -255,6 +268,9 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "input-schema": ("input_schema", _path),
     "max-batch": ("max_batch", lambda v, b, k: _integer(v, k, 1)),
     "hypothesis-database": ("hypothesis_database", _path),
+    "memory-check": ("memory_check", lambda v, b, k: _flag(v, k)),
+    "max-memory-growth": ("max_memory_growth", lambda v, b, k: _growth(v, f"[tool.scorecheck] {k}")),
+    "max-startup-s": ("max_startup_s", lambda v, b, k: _number(v, k)),
 }
 
 
@@ -324,6 +340,7 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "ignore": (*project.get("ignore", ()), *(getattr(args, "ignore", None) or ())) or None,
         "tags": tuple(getattr(args, "tag", None) or ()) or None,
         **_property_values(args),
+        **_runtime_values(args),
     }
     values.update({field: value for field, value in simple.items() if value is not None})
     for flag in ("exitfirst", "update", "force"):
@@ -358,6 +375,15 @@ def _property_values(args: argparse.Namespace) -> Dict[str, Any]:
         "input_schema": getattr(args, "input_schema", None),
         "max_batch": getattr(args, "max_batch", None),
         "hypothesis_database": getattr(args, "hypothesis_database", None),
+    }
+
+
+def _runtime_values(args: argparse.Namespace) -> Dict[str, Any]:
+    """The memory and start-up flags given on the command line (None: not given)."""
+    return {
+        "memory_check": False if getattr(args, "no_memory_check", False) else None,
+        "max_memory_growth": getattr(args, "max_memory_growth", None),
+        "max_startup_s": getattr(args, "max_startup_s", None),
     }
 
 
@@ -456,6 +482,7 @@ def _validate(config: RunConfig) -> None:
         value = getattr(config, field_name)
         if value is not None:
             check_duration(f"--{option}", value, limit)
+    _growth(config.max_memory_growth, "--max-memory-growth")
     _validate_properties(config)
     _validate_ignore(config)
 

@@ -13,8 +13,9 @@ from typing import Any, Literal, Mapping, Optional, Tuple, Union
 # How a case ended: a failed case broke its expectation or check, an error case could not be checked.
 Outcome = Literal["passed", "failed", "error", "skipped"]
 OUTCOMES: Tuple[Outcome, ...] = ("passed", "failed", "error", "skipped")
-# The JUnit suites: the fixture cases, the property checks.
-Suite = Literal["replay", "property"]
+# The JUnit suites: the fixture cases, the property checks, the checks of the server process as a whole
+# (memory growth, start-up time).
+Suite = Literal["replay", "property", "runtime"]
 # How a whole run ended; only the CLI maps it to an exit code.
 RunOutcome = Literal["passed", "failed", "server_failed", "usage_error", "internal_error", "interrupted"]
 

@@ -21,6 +21,7 @@ from .. import __version__, interrupts
 from ..config import (
     DEFAULT_JUNIT_XML,
     DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_MEMORY_GROWTH,
     DEFAULT_MAX_TIME,
     DEFAULT_SAVE_FAILURES,
     DEFAULT_SEED,
@@ -60,7 +61,8 @@ env = {KEY = "value"}, server-args = ["--worker_count=2"], junit-xml, startup-ti
 keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TOKEN}"], ignore,
 default-ignore, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
-save-failures, hostile-severity, input-schema, max-batch, hypothesis-database.
+save-failures, hostile-severity, input-schema, max-batch, hypothesis-database, and the runtime checks'
+memory-check = false, max-memory-growth, max-startup-s.
 The command line wins. Header values are never printed or written to reports.
 """
 
@@ -195,6 +197,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="compare the volatile fields ignored by default too ($.metadata.duration, request ids, timestamps)",
     )
     _property_options(parser)
+    _runtime_options(parser)
     _output_options(parser)
 
 
@@ -272,6 +275,33 @@ def _property_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--hypothesis-database", metavar="DIR", help="keep hypothesis' example database here (default: none)"
+    )
+
+
+def _runtime_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "runtime checks",
+        _wrap(
+            "When scorecheck starts the server itself: the workers' memory is sampled after every request "
+            "(memory_growth) and the start-up time is measured (startup_time)."
+        ),
+    )
+    group.add_argument(
+        "--no-memory-check", action="store_true", help="do not sample the workers' memory (no memory_growth)"
+    )
+    group.add_argument(
+        "--max-memory-growth",
+        type=float,
+        metavar="KB",
+        help=f"sustained worker memory growth allowed per request served, after a warm-up "
+        f"(default {DEFAULT_MAX_MEMORY_GROWTH:g} kB; judged over at least 200 requests)",
+    )
+    group.add_argument(
+        "--max-startup-s",
+        type=float,
+        metavar="SECONDS",
+        help="fail when the server takes longer than this from launch to ready, init() included "
+        "(default: measured, not limited)",
     )
 
 

@@ -13,6 +13,7 @@ from ..config import RunConfig
 from ..model import Case, CaseFinished, Event, Mismatch, Observation, ServerDied, Suite
 from ..serverproc.client import Client
 from ..serverproc.process import ServerProcess
+from ..serverproc.rss import RssSampler
 
 LOG_TAIL = 200  # server lines attached to a ServerDied event
 # Called with every observed response; True means the expectation will be rewritten from it (--update,
@@ -43,6 +44,8 @@ class RunContext:
     server: Optional[ServerProcess]
     observer: Optional[Observer] = None
     halted: Optional[Halt] = None
+    ready_s: Optional[float] = None  # seconds from launching the server to its first answer
+    memory: Optional[RssSampler] = None  # the workers' memory, sampled after every request (phases/memory.py)
 
 
 Phase = Callable[[RunContext], Iterator[Event]]

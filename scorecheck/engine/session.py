@@ -18,8 +18,10 @@ from typing import Callable, ContextManager, Generator, Iterator, Optional, Sequ
 from .. import interrupts
 from ..config import RunConfig
 from ..model import Case, Event, RequestSpec, RunFinished, RunOutcome, ServerFailed, ServerStarted
+from ..phases.memory import memory_phase, watch_memory
 from ..phases.properties import property_phase
 from ..phases.replay import replay_phase
+from ..phases.startup import startup_phase
 from ..serverproc.client import Client, RequestError, redact_url, server_name
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.secrets import Redactor
@@ -30,7 +32,13 @@ from .tally import Tally
 
 # The caller's exit code for each outcome: only the CLI decides what a run's outcome means to the shell.
 ExitCodes = Callable[[RunOutcome], int]
-DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase)
+DEFAULT_PHASES: Tuple[Phase, ...] = (
+    startup_phase,
+    watch_memory,
+    replay_phase,
+    property_phase,
+    memory_phase,
+)
 # The gate sends one request at a time and waits for it, so at the end a worker still busy is busy with a
 # request that hung: a long graceful stop would only wait for it (an idle server stops in about a second).
 STOP_GRACE_S = 2.0
@@ -112,8 +120,9 @@ def _session(
             boot_log = (
                 server.logs if server is not None else f"using the running endpoint {redact_url(base_url)}"
             )
-            yield ServerStarted(elapsed_s=time.monotonic() - started, log=boot_log)
-            ctx = RunContext(config, cases, client, server, observer)
+            ready_s = time.monotonic() - started
+            yield ServerStarted(elapsed_s=ready_s, log=boot_log)
+            ctx = RunContext(config, cases, client, server, observer, ready_s=ready_s)
             for phase in phases:
                 yield from phase(ctx)
 

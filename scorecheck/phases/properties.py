@@ -250,7 +250,11 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
     budget = Budget.starting_now(config.max_time, config.request_timeout)
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
     with Client(
-        client.base_url, timeout_s=client.timeout_s, headers=client.headers, redactor=client.redactor
+        client.base_url,
+        timeout_s=client.timeout_s,
+        headers=client.headers,
+        redactor=client.redactor,
+        on_sent=client.on_sent,
     ) as fast:
         sender = Sender(fast, ctx.server, budget)
         plan = make_plan(ctx, sender)

@@ -13,7 +13,7 @@ import shlex
 import time
 import uuid
 from types import TracebackType
-from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Type
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -158,8 +158,11 @@ class Client:
         logs: Optional[LogSource] = None,
         log_wait_s: float = 1.0,
         redactor: Optional[Redactor] = None,
+        on_sent: Optional[Callable[[Optional[int]], None]] = None,
     ) -> None:
         self.base_url = base_url
+        # Called after every request with its status (None: no answer); the memory check samples the workers.
+        self.on_sent = on_sent
         self.timeout_s = timeout_s
         self.headers = tuple(headers)
         self.logs = logs
@@ -188,6 +191,7 @@ class Client:
             response = self._session.request(timeout=timeout, **self._arguments(spec, request_id))
             body = response.content
         except requests.RequestException as exc:
+            self._sent(None)
             elapsed = (time.perf_counter() - started) * 1000
             lines = self._gather(request_id, None)
             raise RequestError(
@@ -199,6 +203,7 @@ class Client:
                 log_lines=lines,
             ) from exc
         elapsed = (time.perf_counter() - started) * 1000
+        self._sent(response.status_code)
         redact = self.redactor
         return Observation(
             status=response.status_code,
@@ -209,6 +214,10 @@ class Client:
             log_lines=self._gather(request_id, (spec.method, spec.path, response.status_code)),
             curl=self.curl(spec),
         )
+
+    def _sent(self, status: Optional[int]) -> None:
+        if self.on_sent is not None:
+            self.on_sent(status)
 
     def _arguments(self, spec: RequestSpec, request_id: str) -> Dict[str, Any]:
         headers = [*_header_list(spec, self.headers), (REQUEST_ID_HEADER, request_id)]
