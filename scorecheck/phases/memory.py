@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Iterator, List, Optional, Sequence, Tuple
 
+from ..config import property_seed
 from ..engine.context import RunContext
 from ..model import CaseFinished, Event, Measurement, Outcome, Suite, plural
 from ..serverproc.client import RequestError
@@ -26,8 +27,9 @@ GROUP = "memory"
 NAME = "memory_growth"
 KIND = "MemoryGrowth"
 MAX_POINTS = 400  # points of the curve kept for the reports
-# When the run sent too few requests to judge (a short fixture suite, --no-properties), the fixtures that
-# succeed are sent again, round-robin, for at most this long.
+# When the property phase sent too few requests to judge (a short search, many refused examples), the fixtures
+# that succeed are sent again, round-robin, for at most this long. A replay-only run (--no-properties) asked for
+# speed: it gets no top-up.
 TOP_UP_S = 15.0
 FIX = (
     "run() keeps something on every request: a module-level list or dict that is appended to, a cache "
@@ -88,7 +90,7 @@ def _top_up(ctx: RunContext, sampler: RssSampler) -> int:
     spans = [s.points[-1][0] - s.points[0][0] for s in sampler.all_series() if s.points]
     missing = span_needed() - max(spans, default=0)
     requests = [case.request for case in succeeding_cases(ctx.cases, score_path(ctx.cases))]
-    if missing <= 0 or not requests or ctx.halted is not None:
+    if missing <= 0 or not requests or ctx.halted is not None or property_seed(ctx.config) is None:
         return 0
     deadline = time.monotonic() + TOP_UP_S
     goal = sampler.served + missing
