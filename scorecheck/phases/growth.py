@@ -1,14 +1,17 @@
 """Whether a memory series grows steadily with the requests served, robust to one-off steps.
 
-A leak adds memory on (nearly) every request, so it shows in every stretch of the run; a cache filled at first
-use, or the allocator keeping the high-water mark of a 1 MB request, adds it once or a few times. So:
+A leak adds memory on (nearly) every request, so it is still growing at the end of the run; a cache filled at
+first use, or the allocator keeping the high-water mark of a 1 MB request, adds it once or a few times. So:
 
 1. the warm-up (the first 10% of the requests, at least 20) is left out: imports and caches filled at first use;
 2. the rest is cut into `windows` equal spans of requests, each represented by its *minimum* RSS (transient
    allocations of a large request are gone by the next quiet moment; what stays is what was kept);
-3. the growth is the Theil-Sen slope of the window minima (the median of the pairwise slopes: one or two
-   steps do not move it), and it counts as sustained only when the minimum rises between most consecutive
-   windows (3 in 5) by at least half of what the threshold allows over a window.
+3. only the later half of the windows is judged: early on, a leak can stay flat for a while because it first
+   refills the heap a large request freed (the batch ladder comes early in the property phase), and first-use
+   growth happens early too;
+4. the growth is the Theil-Sen slope of those window minima (the median of the pairwise slopes, so one step
+   does not carry it), and it counts as sustained only when the minimum rises between most consecutive
+   windows (3 of 4) by at least half of what the threshold allows over a window.
 
 Growth fails only when both hold: the slope is above the threshold, and the growth is sustained.
 """
@@ -25,10 +28,8 @@ DEFAULT_MIN_REQUESTS = 200
 WINDOWS = 10
 WARMUP_SHARE = 0.1
 WARMUP_MIN = 20
-# Consecutive windows whose minimum must rise: a stretch of requests that never reach run() (refused input)
-# leaves a leak flat for a window or two; a cache filled once, or the few high-water steps of the batch
-# ladder, rise in a few windows only.
-RISING_SHARE = 0.6
+# Consecutive late windows whose minimum must rise: a cache filled once, or a high-water step, rises in one.
+RISING_SHARE = 0.75
 RISE_SHARE = 0.5  # of the threshold's growth over one window, for a rise to count
 
 Verdict = Literal["grows", "flat", "too_few"]
@@ -44,9 +45,9 @@ class Window:
 @dataclass(frozen=True)
 class Growth:
     verdict: Verdict
-    slope: float  # bytes per request (Theil-Sen over the window minima); 0 when too few requests
-    rising: int  # consecutive windows whose minimum rose by a counted step
-    steps: int  # consecutive window pairs
+    slope: float  # bytes per request (Theil-Sen over the later windows' minima); 0 when too few requests
+    rising: int  # consecutive later windows whose minimum rose by a counted step
+    steps: int  # consecutive later window pairs
     windows: Tuple[Window, ...]
     judged: int  # requests after the warm-up
     warmup: int  # requests left out at the start
@@ -93,10 +94,11 @@ def judge_growth(
     found = windows_of([p for p in points if p[0] >= start], start, last, windows) if judged else []
     if judged < min_requests or len(found) < max(3, windows - 1):
         return Growth("too_few", 0.0, 0, 0, tuple(found), judged, warmup)
-    slope = theil_sen([((w.first + w.last) / 2, float(w.low)) for w in found])
+    late = found[len(found) // 2 :]
+    slope = theil_sen([((w.first + w.last) / 2, float(w.low)) for w in late])
     step = RISE_SHARE * max_bytes_per_request * judged / windows
-    rising = sum(1 for a, b in zip(found, found[1:]) if b.low - a.low >= step)
-    steps = len(found) - 1
+    rising = sum(1 for a, b in zip(late, late[1:]) if b.low - a.low >= step)
+    steps = len(late) - 1
     sustained = rising >= math.ceil(RISING_SHARE * steps)
     verdict: Verdict = "grows" if slope > max_bytes_per_request and sustained else "flat"
     return Growth(verdict, slope, rising, steps, tuple(found), judged, warmup)

@@ -10,6 +10,7 @@ reason: never "passed" without evidence.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -67,8 +68,9 @@ def memory_phase(ctx: RunContext) -> Iterator[Event]:
         yield _case("skipped", f"not checked: no RSS reading was taken ({ctx.memory.sent} requests sent)")
         return
     series, growth = shown
-    yield _measurement(series, growth, config.max_memory_growth, topped)
+    # The verdict first: the console's one-line summary of the curve then follows the progress line.
     yield _verdict(series, growth, config.max_memory_growth, ctx.memory.sent, topped)
+    yield _measurement(series, growth, config.max_memory_growth, topped)
 
 
 def _not_measured(ctx: RunContext) -> Optional[str]:
@@ -130,7 +132,7 @@ def _verdict(series: Series, growth: Growth, limit_kb: float, sent: int, topped:
         return _case("skipped", message, log=_curve(series, growth, limit_kb))
     figures = (
         f"{growth.kb_per_request:.1f} kB per request over {growth.judged} requests "
-        f"(limit {limit_kb:g} kB; {growth.rising} of {growth.steps} windows rising)"
+        f"(limit {limit_kb:g} kB; rising in {growth.rising} of the last {growth.steps} windows)"
     )
     if growth.verdict == "grows":
         message = f"worker memory grows {figures}"
@@ -156,9 +158,10 @@ def _curve(series: Series, growth: Growth, limit_kb: float) -> str:
     lines += [
         f"all readings: {len(series.points)}, from {first[1] / MB:.2f} MB after request {first[0]} "
         f"to {last[1] / MB:.2f} MB after request {last[0]}",
-        f"fitted growth (Theil-Sen over the window minima): {growth.kb_per_request:.1f} kB per request; "
-        f"limit {limit_kb:g} kB per request, sustained over {RISING_SHARE:.0%} of the windows "
-        "(--max-memory-growth)",
+        f"fitted growth (Theil-Sen over the minima of the later {growth.steps + 1} windows): "
+        f"{growth.kb_per_request:.1f} kB per request; it fails above {limit_kb:g} kB per request "
+        f"(--max-memory-growth) when rising in {math.ceil(RISING_SHARE * growth.steps)} of the last "
+        f"{growth.steps} windows or more",
     ]
     return "\n".join(lines)
 
@@ -174,7 +177,7 @@ def _measurement(series: Series, growth: Growth, limit_kb: float, topped: int) -
         ("threshold", f"{limit_kb:g} kB/request"),
         ("verdict", verdict[growth.verdict]),
         ("requests judged", f"{growth.judged} after a warm-up of {growth.warmup}"),
-        ("windows rising", f"{growth.rising} of {growth.steps}"),
+        ("windows rising", f"{growth.rising} of the last {growth.steps}"),
         ("workers", ", ".join(str(pid) for pid in sorted(series.pids))),
         ("fixtures sent again", f"{topped} (to reach the requests needed)"),
     )

@@ -82,8 +82,8 @@ def test_a_passing_run_in_order(tmp_path: Path) -> None:
         CaseFinished,  # startup_time
         CaseFinished,
         CaseFinished,
-        Measurement,  # memory
         CaseFinished,  # memory_growth: not checked, a replay-only run serves too few requests
+        Measurement,  # memory
         RunFinished,
     ]
     runtime = [(c.name, c.outcome) for c in events if isinstance(c, CaseFinished) and c.suite == "runtime"]
