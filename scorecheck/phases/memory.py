@@ -156,8 +156,8 @@ def _curve(series: Series, growth: Growth, limit_kb: float) -> str:
         previous = window.low
     first, last = series.points[0], series.points[-1]
     lines += [
-        f"all readings: {len(series.points)}, from {first[1] / MB:.2f} MB after request {first[0]} "
-        f"to {last[1] / MB:.2f} MB after request {last[0]}",
+        f"readings: {len(series.points)} (one after every request sent), from {first[1] / MB:.2f} MB at "
+        f"{first[0]} served to {last[1] / MB:.2f} MB at {last[0]} served",
         f"fitted growth (Theil-Sen over the minima of the later {growth.steps + 1} windows): "
         f"{growth.kb_per_request:.1f} kB per request; it fails above {limit_kb:g} kB per request "
         f"(--max-memory-growth) when rising in {math.ceil(RISING_SHARE * growth.steps)} of the last "
