@@ -38,6 +38,7 @@ from ..fixtures.record import RecordError, Snapshotter, plan_recording
 from ..fixtures.select import select
 from ..model import Event, FixtureError, RunFinished, plural
 from ..phases.checks import CHECKS
+from ..phases.growth import DEFAULT_MIN_REQUESTS
 from ..reporters.console import ConsoleReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
@@ -294,7 +295,7 @@ def _runtime_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="KB",
         help=f"sustained worker memory growth allowed per request served, after a warm-up "
-        f"(default {DEFAULT_MAX_MEMORY_GROWTH:g} kB; judged over at least 200 requests)",
+        f"(default {DEFAULT_MAX_MEMORY_GROWTH:g} kB; judged over at least {DEFAULT_MIN_REQUESTS} requests)",
     )
     group.add_argument(
         "--max-startup-s",
