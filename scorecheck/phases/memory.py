@@ -90,7 +90,9 @@ def _top_up(ctx: RunContext, sampler: RssSampler) -> int:
     not checked rather than holding the gate up.
     """
     spans = [s.points[-1][0] - s.points[0][0] for s in sampler.all_series() if s.points]
-    missing = span_needed() - max(spans, default=0)
+    # The requests sent now extend the current workers' series (the last one): a worker that crashed and was
+    # replaced earlier left shorter series behind.
+    missing = 0 if max(spans, default=0) >= span_needed() else span_needed() - (spans[-1] if spans else 0)
     requests = [case.request for case in succeeding_cases(ctx.cases, score_path(ctx.cases))]
     if missing <= 0 or not requests or ctx.halted is not None or property_seed(ctx.config) is None:
         return 0
