@@ -84,7 +84,7 @@ def _not_measured(ctx: RunContext) -> Optional[str]:
 
 
 def _top_up(ctx: RunContext, sampler: RssSampler) -> int:
-    """Send the succeeding fixtures again until the longest series spans enough requests; how many were sent.
+    """Send the succeeding fixtures again until a series spans enough requests served; how many were sent.
 
     Only requests a client sends (the fixtures' own) and only within TOP_UP_S: a slow script is reported as
     not checked rather than holding the gate up.

@@ -29,6 +29,9 @@ def _page_size() -> int:
         return 4096
 
 
+PAGE_SIZE = _page_size()
+
+
 def rss_bytes(pid: int, proc: Path = PROC) -> Optional[int]:
     """The resident set size of `pid`, or None when it is gone (a zombie reads as 0 resident pages)."""
     try:
@@ -36,7 +39,7 @@ def rss_bytes(pid: int, proc: Path = PROC) -> Optional[int]:
         pages = int(fields[1])
     except (OSError, IndexError, ValueError):
         return None
-    return pages * _page_size() if pages > 0 else None
+    return pages * PAGE_SIZE if pages > 0 else None
 
 
 def children(pid: int, proc: Path = PROC) -> Tuple[int, ...]:
