@@ -52,7 +52,10 @@ DURATIONS: Dict[str, Tuple[str, float]] = {
     "max-time": ("max_time", MAX_SECONDS),
     "shrink-time": ("shrink_time", MAX_SECONDS),
     "max-latency-ms": ("max_latency_ms", MAX_SECONDS * 1000),
+    "max-startup-s": ("max_startup_s", MAX_SECONDS),
 }
+DEFAULT_MAX_MEMORY_GROWTH = 20.0  # kB per request served (phases/growth.py)
+MAX_MEMORY_GROWTH = 1e9  # kB per request: a terabyte, far past any worker
 
 
 class ConfigError(Exception):
@@ -119,6 +122,10 @@ class RunConfig:
     # the static pitfall checks before the server starts (`run` only)
     lint: bool = True
     strict_lint: bool = False  # findings fail the gate instead of warning
+    # checks of the server process as a whole (`run` with a server it starts)
+    memory_check: bool = True
+    max_memory_growth: float = DEFAULT_MAX_MEMORY_GROWTH  # kB per request, sustained
+    max_startup_s: Optional[float] = None  # launch to ready; None: measured and reported, not limited
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -240,6 +247,12 @@ def _shard(value: Any, label: str) -> Shard:
         raise ConfigError(str(exc)) from exc
 
 
+def _growth(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{label}: must be a number of kB per request greater than 0")
+    return check_duration(label, float(value), MAX_MEMORY_GROWTH)
+
+
 _Convert = Callable[[Any, Path, str], Any]
 # pyproject key -> (RunConfig field, converter taking (value, pyproject folder, key)).
 _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
@@ -283,6 +296,9 @@ _SETTINGS: Dict[str, Tuple[str, _Convert]] = {
     "accepted-changes": ("accepted_changes", _path),
     "lint": ("lint", lambda v, b, k: _flag(v, k)),
     "strict-lint": ("strict_lint", lambda v, b, k: _flag(v, k)),
+    "memory-check": ("memory_check", lambda v, b, k: _flag(v, k)),
+    "max-memory-growth": ("max_memory_growth", lambda v, b, k: _growth(v, f"[tool.scorecheck] {k}")),
+    "max-startup-s": ("max_startup_s", lambda v, b, k: _number(v, k)),
 }
 
 
@@ -354,6 +370,7 @@ def _cli_values(args: argparse.Namespace, project: Mapping[str, Any]) -> Dict[st
         "html": getattr(args, "html", None),
         **_property_values(args),
         **_baseline_values(args),
+        **_runtime_values(args),
     }
     values.update({field: value for field, value in simple.items() if value is not None})
     for flag in ("exitfirst", "update", "force"):
@@ -417,6 +434,15 @@ def _validate_baseline(config: RunConfig) -> None:
         raise ConfigError("--baseline-max-requests: must be at least 1")
     if config.accept_changes and config.baseline is None and target is None:
         raise ConfigError("--accept-changes: needs --baseline OLD_SCORE_PY or --baseline-target URL")
+
+
+def _runtime_values(args: argparse.Namespace) -> Dict[str, Any]:
+    """The memory and start-up flags given on the command line (None: not given)."""
+    return {
+        "memory_check": False if getattr(args, "no_memory_check", False) else None,
+        "max_memory_growth": getattr(args, "max_memory_growth", None),
+        "max_startup_s": getattr(args, "max_startup_s", None),
+    }
 
 
 def property_seed(config: RunConfig) -> Optional[int]:
@@ -520,6 +546,7 @@ def _validate(config: RunConfig) -> None:
         value = getattr(config, field_name)
         if value is not None:
             check_duration(f"--{option}", value, limit)
+    _growth(config.max_memory_growth, "--max-memory-growth")
     _validate_properties(config)
     _validate_ignore(config)
     _validate_baseline(config)

@@ -14,8 +14,8 @@ from typing import Any, Literal, Mapping, Optional, Tuple, Union
 Outcome = Literal["passed", "failed", "error", "skipped"]
 OUTCOMES: Tuple[Outcome, ...] = ("passed", "failed", "error", "skipped")
 # The JUnit suites: the fixture cases, the property checks, the behaviour diff against the baseline, the
-# script's static pitfalls.
-Suite = Literal["replay", "property", "baseline", "lint"]
+# script's static pitfalls, the checks of the server process as a whole (memory growth, start-up time).
+Suite = Literal["replay", "property", "baseline", "lint", "runtime"]
 # How a whole run ended; only the CLI maps it to an exit code.
 RunOutcome = Literal["passed", "failed", "server_failed", "usage_error", "internal_error", "interrupted"]
 

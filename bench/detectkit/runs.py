@@ -126,7 +126,9 @@ def read_result(name: str, seed: int, *, code: int, wall_s: float, out: bytes, e
         return RunResult(name, seed, "error", code, wall_s, 0.0, note=f"exit {code}: {tail[0][:160]}")
     cases = doc.get("cases", [])
     prop = [case for case in cases if case["suite"] == "property"]
-    failed = [case["name"] for case in prop if case["outcome"] in ("failed", "error")]
+    # The runtime suite (memory_growth, startup_time) fails the gate too: name it like a property check.
+    judged = [case for case in cases if case["suite"] in ("property", "runtime")]
+    failed = [case["name"] for case in judged if case["outcome"] in ("failed", "error")]
     if any(case["suite"] == "replay" and case["outcome"] in ("failed", "error") for case in cases):
         failed.insert(0, "replay")
     if doc.get("server", {}) and doc["server"].get("status") == "failed":

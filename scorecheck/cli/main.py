@@ -23,6 +23,7 @@ from ..config import (
     DEFAULT_BASELINE_MAX_REQUESTS,
     DEFAULT_JUNIT_XML,
     DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_MEMORY_GROWTH,
     DEFAULT_MAX_TIME,
     DEFAULT_SAVE_FAILURES,
     DEFAULT_SEED,
@@ -42,6 +43,7 @@ from ..fixtures.record import RecordError, Snapshotter, plan_recording
 from ..fixtures.select import select
 from ..model import Event, FixtureError, RunFinished, plural
 from ..phases.checks import CHECKS
+from ..phases.growth import DEFAULT_MIN_REQUESTS
 from ..reporters.console import ConsoleReporter
 from ..reporters.html import HtmlReporter
 from ..reporters.json_report import JsonReporter
@@ -70,8 +72,8 @@ keyword, tags, exitfirst, format, target, headers = ["Authorization: Bearer ${TO
 default-ignore, html, and the property
 phase's properties = false, seed, max-examples, max-time, shrink-time, checks, exclude-checks, max-latency-ms,
 save-failures, hostile-severity, input-schema, max-batch, hypothesis-database, shard = "2/4",
-the baseline's baseline, baseline-target, baseline-max-requests, accepted-changes, and lint = false,
-strict-lint.
+the baseline's baseline, baseline-target, baseline-max-requests, accepted-changes, lint = false,
+strict-lint, and the runtime checks' memory-check = false, max-memory-growth, max-startup-s.
 The command line wins. Header values are never printed or written to reports.
 """
 
@@ -212,6 +214,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     _html_options(parser)
     _baseline_options(parser)
     _lint_options(parser)
+    _runtime_options(parser)
     _output_options(parser)
 
 
@@ -362,6 +365,33 @@ def _property_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--hypothesis-database", metavar="DIR", help="keep hypothesis' example database here (default: none)"
+    )
+
+
+def _runtime_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "runtime checks",
+        _wrap(
+            "When scorecheck starts the server itself: the workers' memory is sampled after every request "
+            "(memory_growth) and the start-up time is measured (startup_time)."
+        ),
+    )
+    group.add_argument(
+        "--no-memory-check", action="store_true", help="do not sample the workers' memory (no memory_growth)"
+    )
+    group.add_argument(
+        "--max-memory-growth",
+        type=float,
+        metavar="KB",
+        help=f"sustained worker memory growth allowed per request served, after a warm-up "
+        f"(default {DEFAULT_MAX_MEMORY_GROWTH:g} kB; judged over at least {DEFAULT_MIN_REQUESTS} requests)",
+    )
+    group.add_argument(
+        "--max-startup-s",
+        type=float,
+        metavar="SECONDS",
+        help="fail when the server takes longer than this from launch to ready, init() included "
+        "(default: measured, not limited)",
     )
 
 

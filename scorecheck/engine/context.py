@@ -22,6 +22,7 @@ from ..model import (
 )
 from ..serverproc.client import Client
 from ..serverproc.process import ServerProcess
+from ..serverproc.rss import RssSampler
 
 LOG_TAIL = 200  # server lines attached to a ServerDied event
 # Called with every observed response; True means the expectation will be rewritten from it (--update,
@@ -54,6 +55,8 @@ class RunContext:
     server: Optional[ServerProcess]
     observer: Optional[Observer] = None
     halted: Optional[Halt] = None
+    ready_s: Optional[float] = None  # seconds from launching the server to its first answer
+    memory: Optional[RssSampler] = None  # the workers' memory, sampled after every request (phases/memory.py)
     selected: Optional[Sequence[Case]] = None  # with --shard: the cases of every shard (None: `cases`)
     progress: Optional[ProgressListener] = None
 

@@ -20,8 +20,10 @@ from ..config import RunConfig
 from ..model import Case, Event, RunFinished, RunOutcome, ServerFailed, ServerStarted
 from ..phases.baseline import baseline_phase
 from ..phases.lint import lint_cases
+from ..phases.memory import memory_phase, watch_memory
 from ..phases.properties import property_phase
 from ..phases.replay import replay_phase
+from ..phases.startup import startup_phase
 from ..serverproc.client import Client, redact_url, wait_answering
 from ..serverproc.process import ServerProcess, ServerStartError
 from ..serverproc.secrets import Redactor
@@ -33,7 +35,14 @@ from .tally import Tally
 
 # The caller's exit code for each outcome: only the CLI decides what a run's outcome means to the shell.
 ExitCodes = Callable[[RunOutcome], int]
-DEFAULT_PHASES: Tuple[Phase, ...] = (replay_phase, property_phase, baseline_phase)
+DEFAULT_PHASES: Tuple[Phase, ...] = (
+    startup_phase,
+    watch_memory,
+    replay_phase,
+    property_phase,
+    memory_phase,
+    baseline_phase,
+)
 
 
 def _server(config: RunConfig, redactor: Redactor) -> ContextManager[Optional[ServerProcess]]:
@@ -99,8 +108,11 @@ def _session(
             boot_log = (
                 server.logs if server is not None else f"using the running endpoint {redact_url(base_url)}"
             )
-            yield ServerStarted(elapsed_s=time.monotonic() - started, log=boot_log)
-            ctx = RunContext(config, cases, client, server, observer, selected=selected, progress=progress)
+            ready_s = time.monotonic() - started
+            yield ServerStarted(elapsed_s=ready_s, log=boot_log)
+            ctx = RunContext(
+                config, cases, client, server, observer, selected=selected, progress=progress, ready_s=ready_s
+            )
             for phase in phases:
                 yield from phase(ctx)
 

@@ -269,6 +269,7 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
         headers=client.headers,
         redactor=client.redactor,
         timings=client.timings,
+        on_sent=client.on_sent,
     ) as fast:
         sender = Sender(fast, ctx.server, budget)
         plan = make_plan(ctx, sender)

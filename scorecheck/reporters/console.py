@@ -15,6 +15,7 @@ from ..model import (
     WARNING_KIND,
     CaseFinished,
     Event,
+    Measurement,
     PropertyProgress,
     PropertySummary,
     RunFinished,
@@ -31,6 +32,8 @@ _SYMBOL = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
 _COLOUR = {"passed": "32", "failed": "31", "error": "31", "skipped": "33", "bold": "1"}
 _WIDTH = 60  # progress characters per line
 _LOG_TAIL = 30
+# Measurements summed up in one line, and how many of their notes the line shows (the rest are for reports).
+_MEASUREMENT_LINES = {"startup": 3, "memory": 3}
 
 
 class ConsoleReporter:
@@ -84,6 +87,9 @@ class ConsoleReporter:
             self._on_case(event)
         elif isinstance(event, PropertySummary) and self.verbosity >= 0:
             self._line(summary_text(event))
+        elif isinstance(event, Measurement) and event.name in _MEASUREMENT_LINES and self.verbosity >= 0:
+            notes = event.notes[: _MEASUREMENT_LINES[event.name]]
+            self._line(f"{event.title}: " + "; ".join(f"{label} {value}" for label, value in notes))
         elif isinstance(event, RunFinished):
             self._on_finished(event)
 

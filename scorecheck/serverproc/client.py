@@ -13,7 +13,7 @@ import shlex
 import time
 import uuid
 from types import TracebackType
-from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Type
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -176,8 +176,11 @@ class Client:
         log_wait_s: float = 1.0,
         redactor: Optional[Redactor] = None,
         timings: Optional[Timings] = None,
+        on_sent: Optional[Callable[[Optional[int]], None]] = None,
     ) -> None:
         self.base_url = base_url
+        # Called after every request with its status (None: no answer); the memory check samples the workers.
+        self.on_sent = on_sent
         self.timeout_s = timeout_s
         self.headers = tuple(headers)
         self.logs = logs
@@ -208,6 +211,7 @@ class Client:
             response = self._session.request(timeout=timeout, **self._arguments(spec, request_id))
             body = response.content
         except requests.RequestException as exc:
+            self._sent(None)
             elapsed = (time.perf_counter() - started) * 1000
             lines = self._gather(request_id, None)
             raise RequestError(
@@ -220,6 +224,7 @@ class Client:
             ) from exc
         elapsed = (time.perf_counter() - started) * 1000
         self.timings.add(elapsed)
+        self._sent(response.status_code)
         redact = self.redactor
         return Observation(
             status=response.status_code,
@@ -230,6 +235,10 @@ class Client:
             log_lines=self._gather(request_id, (spec.method, spec.path, response.status_code)),
             curl=self.curl(spec),
         )
+
+    def _sent(self, status: Optional[int]) -> None:
+        if self.on_sent is not None:
+            self.on_sent(status)
 
     def _arguments(self, spec: RequestSpec, request_id: str) -> Dict[str, Any]:
         headers = [*_header_list(spec, self.headers), (REQUEST_ID_HEADER, request_id)]

@@ -12,6 +12,7 @@ import inspect
 import logging
 import os
 import sys
+import time
 import traceback
 import types
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ..log_format import Verbatim
 logger = logging.getLogger("azmlinfsrv.user_script")
 MODULE_NAME = "entry_module"
 HEADERS_PARAM = "request_headers"
+INIT_FINISHED = "init() finished in %.3f s"
 # Module names that upstream 1.5.1 puts on sys.path from its own package, shadowing a user's module.
 UPSTREAM_SHADOWED = (
     "utils",
@@ -226,6 +228,7 @@ def _log_mode(mode: InputMode, params: Tuple[Tuple[str, Any], ...]) -> None:
 
 def call_init(entry: EntryScript, model_dir: Optional[str]) -> None:
     logger.info("Invoking user's init function")
+    started = time.perf_counter()
     try:
         entry.init()
     except BaseException as exc:
@@ -235,6 +238,8 @@ def call_init(entry: EntryScript, model_dir: Optional[str]) -> None:
             logger.info("Model Directory Contents:\n%s", Verbatim(model_tree(model_dir)))
         raise InitFailed("User's init function failed") from exc
     logger.info("Users's init has completed successfully")
+    # Additive: how long init() took, for start-up budgets (a readiness probe waits only so long).
+    logger.info(INIT_FINISHED, time.perf_counter() - started)
 
 
 def format_chained(exc: BaseException) -> str:

@@ -89,6 +89,11 @@ CLEARER_ERROR_LINES = Allowed(
     "the AzureML contract §7.7 (the logged error says what to return instead)",
     "an unserialisable result logs `Encountered Exception: could not serialise ...` instead of a bare traceback",
 )
+INIT_TIMING_LINE = Allowed(
+    "init-timing-line",
+    "the AzureML contract, preamble (better log lines)",
+    "after `Users's init has completed successfully`, ours logs `init() finished in <s> s` (start-up budgets)",
+)
 ADDED_WARNINGS = Allowed(
     "added-warnings",
     "the AzureML contract, preamble and §17 (warnings naming a production pitfall and its fix)",
@@ -108,6 +113,7 @@ TABLE = (
     TELEMETRY_TRACE_LINES,
     REJECTED_REQUEST_LINES,
     CLEARER_ERROR_LINES,
+    INIT_TIMING_LINE,
     ADDED_WARNINGS,
 )
 
@@ -178,6 +184,7 @@ MAY_LACK: tuple[tuple[Allowed, re.Pattern[str]], ...] = (
 # Records ours may have on top (INFO ones; extra WARNING/ERROR records are always additive).
 MAY_ADD: tuple[tuple[Allowed, re.Pattern[str]], ...] = (
     (REJECTED_REQUEST_LINES, re.compile(r"^[A-Z]+ /(score|swagger\.json)\S* (405|431) <ms>ms \d+$")),
+    (INIT_TIMING_LINE, re.compile(r"^init\(\) finished in \d+\.\d{3} s$")),
 )
 # (reference wording, our wording) of the same event.
 REWORDED: tuple[tuple[Allowed, re.Pattern[str], re.Pattern[str]], ...] = (

@@ -152,3 +152,29 @@ def test_count_keys_in_pyproject_reject_negatives(tmp_path: Path, toml: str) -> 
         ConfigError, match=rf"\[tool.scorecheck\] {toml.split(maxsplit=1)[0]}: must be an integer"
     ):
         _config(["run", "s.py", "cases"], tmp_path)
+
+
+def test_runtime_check_settings_from_pyproject_and_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = _config(["run", "s.py", "cases"], tmp_path)
+    assert (defaults.memory_check, defaults.max_memory_growth, defaults.max_startup_s) == (True, 20.0, None)
+    write(
+        tmp_path / "pyproject.toml",
+        "[tool.scorecheck]\nmemory-check = false\nmax-memory-growth = 5\nmax-startup-s = 30\n",
+    )
+    project = _config(["run", "s.py", "cases"], tmp_path, monkeypatch)
+    assert (project.memory_check, project.max_memory_growth, project.max_startup_s) == (False, 5.0, 30.0)
+    cli = _config(["run", "s.py", "cases", "--max-memory-growth", "50", "--max-startup-s", "2.5"], tmp_path)
+    assert (cli.memory_check, cli.max_memory_growth, cli.max_startup_s) == (False, 50.0, 2.5)
+    write(tmp_path / "pyproject.toml", "[tool.scorecheck]\n")
+    assert _config(["run", "s.py", "cases", "--no-memory-check"], tmp_path).memory_check is False
+
+
+@pytest.mark.parametrize("value", ["nan", "0", "-3", "1e12"])
+def test_a_bad_memory_growth_limit_is_named(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"^--max-memory-growth: must be a number greater than 0"):
+        _config(["run", "s.py", "cases", f"--max-memory-growth={value}"], tmp_path)
+    write(tmp_path / "pyproject.toml", '[tool.scorecheck]\nmax-memory-growth = "big"\n')
+    with pytest.raises(ConfigError, match=r"^\[tool.scorecheck\] max-memory-growth: must be a number of kB"):
+        _config(["run", "s.py", "cases"], tmp_path)

@@ -209,6 +209,10 @@ def test_c54_request_during_slow_init_waits(app_root: Path) -> None:
         assert response.json() == {"message": "ready"}
         assert elapsed > 1.0, elapsed
         assert "Users's init has completed successfully" in server.logs()
+        # Additive: init()'s own duration, which the gate's start-up budget reads (init() sleeps 4 s).
+        finished = re.search(r"init\(\) finished in (\d+\.\d{3}) s", server.logs())
+        assert finished is not None, server.logs()
+        assert float(finished.group(1)) >= 4.0
 
 
 @pytest.mark.parametrize("variable", ["SEPERATE_HEALTH_ENDPOINT", "SEPARATE_HEALTH_ENDPOINT"])

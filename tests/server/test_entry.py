@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import re
 import sys
 import textwrap
 import uuid
@@ -481,6 +482,11 @@ def test_call_init_success(app: Path, caplog: pytest.LogCaptureFixture) -> None:
     assert logged.index("Invoking user's init function") < logged.index(
         "Users's init has completed successfully"
     )
+    # The additive timing line comes last, after upstream's own line.
+    finished = [line for line in logged if line.startswith("init() finished in ")]
+    assert len(finished) == 1
+    assert re.fullmatch(r"init\(\) finished in \d+\.\d{3} s", finished[0])
+    assert logged.index("Users's init has completed successfully") < logged.index(finished[0])
 
 
 def test_call_init_failure_logs_traceback_and_model_tree(
@@ -503,6 +509,7 @@ def test_call_init_failure_logs_traceback_and_model_tree(
     assert "ValueError: no weights" in failure[0]
     assert f"Model Directory Contents:\nmodel{os.sep}\n    weights.bin" in logged
     assert "Users's init has completed successfully" not in logged
+    assert not any(line.startswith("init() finished in ") for line in logged)
 
 
 def test_call_init_failure_without_model_dir(app: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -102,6 +102,17 @@ def test_no_listener_is_a_connection_error() -> None:
     assert info.value.curl.startswith("curl ")
 
 
+def test_every_request_is_announced_with_its_status(server: ServerProcess) -> None:
+    statuses: list[int | None] = []
+    with Client(server.base_url, on_sent=statuses.append) as client:
+        client.send(_spec({"tag": "ok"}))
+        client.send(_spec({"raise": True}))
+    nobody = f"http://127.0.0.1:{free_port()}"
+    with Client(nobody, timeout_s=2, on_sent=statuses.append) as client, pytest.raises(RequestError):
+        client.send(_spec({"tag": "nobody"}))
+    assert statuses == [200, 500, None]
+
+
 def test_slow_answer_is_a_timeout(server: ServerProcess) -> None:
     with Client(server.base_url, logs=server, timeout_s=0.2) as client, pytest.raises(RequestError) as info:
         client.send(_spec({"sleep": 0.6}))
