@@ -44,7 +44,7 @@ def test_findings_are_warnings_in_the_console_and_the_report(tmp_path: Path) -> 
     assert f"lint warning: {PITFALLS}:22:9: numpy-return run() returns np.array" in output
     assert output.index("lint warning:") < output.index("server ready in")
     assert f"WARNING numpy-return {PITFALLS}:22:9" in output
-    assert "PASSED: 6 passed" in output
+    assert "PASSED: 7 passed, 1 skipped" in output
 
 
 def test_strict_lint_fails_the_gate(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_strict_lint_fails_the_gate(tmp_path: Path) -> None:
         "config.json beside the script holds none of the server's configuration keys"
     )
     assert report.case("hello.yaml").result is None  # the fixture itself still passed
-    assert "FAILED (exit code 1): 5 failed, 1 passed" in output
+    assert "FAILED (exit code 1): 5 failed, 2 passed, 1 skipped" in output
 
 
 def test_strict_lint_in_pyproject_fails_the_gate(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_no_lint_skips_it(tmp_path: Path) -> None:
     assert code == 0, output
     assert _lint(report) == []
     assert "lint warning" not in output
-    assert "PASSED: 1 passed" in output
+    assert "PASSED: 2 passed, 1 skipped" in output
 
 
 def test_findings_are_reported_when_the_server_cannot_start(tmp_path: Path) -> None:

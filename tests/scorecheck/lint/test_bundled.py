@@ -14,7 +14,13 @@ from scorecheck.lint import LintError, lint_script
 from tests.scorecheck.sc_support import HOUSING, REPO, SCRIPTS
 
 # Modules the scripts import, and the fastml services: not entry scripts.
-NOT_ENTRY_SCRIPTS = ("fastml/", "with_helper/helper.py", "with_shadow/config.py", "with_shadow/utils.py")
+NOT_ENTRY_SCRIPTS = (
+    "fastml/",
+    "with_helper/helper.py",
+    "with_shadow/config.py",
+    "with_shadow/utils.py",
+    "memory_patterns.py",
+)
 EXPECTED: Dict[str, List[str]] = {
     "no_init.py": ["entry-contract"],
     "no_run.py": ["entry-contract"],
