@@ -121,13 +121,14 @@ class ConsoleReporter:
         if event.suite == "lint":  # reported before the server starts: a line each, not a progress mark
             self._lint_lines(event)
             return
-        self._done += 1
+        if event.suite == "replay":  # the percentage is of the planned fixture cases; other checks only mark
+            self._done += 1
         if self.verbosity > 0:
             label = self._paint(event.outcome.upper().ljust(7), event.outcome)
             reason = f"  {event.message}" if event.message else ""
             self._line(f"{label} {event.name} ({event.elapsed_s * 1000:.0f} ms){reason}")
         elif self.verbosity == 0:
-            self._progress(event.outcome)
+            self._progress(event.outcome, counted=event.suite == "replay")
 
     def progress(self, value: PropertyProgress) -> None:
         """The property phase's live figures (a `ProgressListener`); none with -q."""
@@ -145,11 +146,11 @@ class ConsoleReporter:
         for line in lines[1:]:
             self._line(f"  {line}")
 
-    def _progress(self, outcome: str) -> None:
+    def _progress(self, outcome: str, *, counted: bool) -> None:
         self._view.clear()
         self.stream.write(self._paint(_SYMBOL.get(outcome, "?"), outcome))
         self._column += 1
-        if self._column >= _WIDTH or self._done == self._planned:
+        if self._column >= _WIDTH or (counted and self._done == self._planned):
             total = max(self._planned, self._done)
             self.stream.write(f" [{self._done * 100 // max(total, 1):3d}%]\n")
             self._column = 0
