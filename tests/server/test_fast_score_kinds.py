@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 import pytest
 from azmlinfsrv.compat import aliases
 from azmlinfsrv.script.invoke import CONVERSION_FAILED
-from support import SCRIPTS_DIR
+from support import SCRIPTS_DIR, raw_request, start_server
 from support.parity import ParityApps, RecordingTelemetry, both, call, environ, recorded_both
 
 pytestmark = pytest.mark.usefixtures("server_logs_reach_caplog")
@@ -350,3 +350,26 @@ def test_telemetry_records_alike_for_every_kind(
     assert fast.comparable() == slow.comparable()
     assert fast_records == slow_records
     assert [record[0] for record in fast_records].count("request") == 1
+
+
+# --- over HTTP: a @rawhttp script on both runners (the request object reaches the scoring thread on waitress) -----
+
+
+@pytest.mark.parametrize("runner", ["gunicorn", "waitress"])
+def test_raw_fast_path_over_http(runner: str) -> None:
+    with start_server(SCRIPTS_DIR / "fast_raw.py", args=["--server", runner]) as server:
+        upload = raw_request(
+            server.port,
+            "POST",
+            "/score?kind=introspect",
+            headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+            body=MULTIPART,
+        )
+        got = raw_request(server.port, "GET", "/score?kind=dict&x=1")
+    assert upload.status == 200, upload.body
+    report = json.loads(upload.body)
+    assert report["files"] == {"upload": ["a.txt", "text/plain", "file contents"]}
+    assert (report["type"], report["endpoint"], report["method"]) == ("LocalProxy", "score", "POST")
+    assert got.status == 200
+    assert json.loads(got.body) == {"method": "GET", "body": ""}
+    assert got.get_all("x-ms-run-function-failed") == ["False"]
