@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -280,10 +281,18 @@ def _run_kind(
 
 
 def _conversions(layout: Layout, kind: Kind, settings: Settings) -> tuple[float | None, float | None]:
-    """inference-schema's conversion and run() per call, in each server's venv, on the servers' core."""
+    """inference-schema's conversion and run() per call, in each server's venv, on the servers' core: the median
+    of three alternating measurements each (a busy machine sways one by more than the overhead it is subtracted
+    from)."""
     script = layout.score_script
-    ref = conversion_us(layout.ref_bin / "python", script, kind.body, settings.server_cpu)
-    ours = conversion_us(layout.ours_bin / "python", script, kind.body, settings.server_cpu)
+    pythons = (layout.ref_bin / "python", layout.ours_bin / "python")
+    samples: list[list[float]] = [[], []]
+    for _ in range(3):
+        for index, python in enumerate(pythons):
+            value = conversion_us(python, script, kind.body, settings.server_cpu)
+            if value is not None:
+                samples[index].append(value)
+    ref, ours = (statistics.median(values) if values else None for values in samples)
     return ref, ours
 
 
