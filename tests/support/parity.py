@@ -7,13 +7,14 @@ Answers are compared on status, header list in order, body, log lines and teleme
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 from unittest import mock
 
 import flask
@@ -70,14 +71,32 @@ class RecordingTelemetry:
         return records
 
 
-def load_fresh(config: ServerConfig) -> EntryScript:
-    """Load the script as a new worker would. `@rawhttp` sets a process-wide flag and inference-schema keeps
-    the schemas of every decorated function by module and name (every entry script is the same module here), so
-    an earlier script of this test process must leave neither behind."""
+@contextlib.contextmanager
+def fresh_worker_state() -> Iterator[None]:
+    """Load a script as a new worker would, and leave the test process as it was.
+
+    `@rawhttp` sets a process-wide flag, and inference-schema keeps the schemas of every decorated function by
+    module and name (every entry script is the same module here): inside, neither holds what earlier scripts of
+    this test process left; afterwards, both hold it again, for the other tests' scripts loaded before.
+    """
+    registries = [vars(schema_util)["__functions_schema__"], vars(schema_util)["__versions__"]]
+    saved_flag, saved = RawHttpFlag.enabled, [dict(registry) for registry in registries]
     RawHttpFlag.enabled = False
-    vars(schema_util)["__functions_schema__"].clear()
-    vars(schema_util)["__versions__"].clear()
-    return load_entry(config)
+    for registry in registries:
+        registry.clear()
+    try:
+        yield
+    finally:
+        RawHttpFlag.enabled = saved_flag
+        for registry, before in zip(registries, saved):
+            registry.clear()
+            registry.update(before)
+
+
+def load_fresh(config: ServerConfig) -> EntryScript:
+    """The script loaded as by a new worker (see `fresh_worker_state`), for what is decided at load time."""
+    with fresh_worker_state():
+        return load_entry(config)
 
 
 class ParityApps:
@@ -95,11 +114,12 @@ class ParityApps:
             {"SCORING_TIMEOUT_MS": str(TIMEOUT_MS), **(env or {})},
             str(tmp_path),
         )
-        entry = load_fresh(config)
-        entry.init()
-        swaggers = build_swaggers(
-            SwaggerSettings(app_root=str(tmp_path)), entry.run, logging.getLogger("test")
-        )
+        with fresh_worker_state():
+            entry = load_entry(config)
+            entry.init()
+            swaggers = build_swaggers(
+                SwaggerSettings(app_root=str(tmp_path)), entry.run, logging.getLogger("test")
+            )
         sink: Any = telemetry
         self.invoker = Invoker(entry, Scorer(), config.scoring_timeout_ms, config.worker_timeout, sink)
         assert serves(entry), "the sample must take the fast path"
