@@ -5,8 +5,9 @@ built from the environ, gave the app's JSON provider and host, matched to the `/
 when the request ends. Here the same object is built the same way, without pushing a context, and handed over
 behind a proxy that works as `flask.request` does: `isinstance`, `type()`, `repr()`, attribute reads,
 `request.endpoint`, `request.url_rule`, a kept proxy reading the current request later and the error outside a
-request are what the Flask path gives. A run() that could
-reach Flask itself never comes here (flask_free.py), so nothing can tell the two apart.
+request are what the Flask path gives. A run() that could reach Flask itself never comes here (flask_free.py),
+so nothing can tell the two apart; the one exception is a proxy kept from a request Flask answered (OPTIONS or
+HEAD), which is `flask.request` and sees no fast-path request later.
 """
 
 from __future__ import annotations
