@@ -11,7 +11,9 @@ azmlinfsrv, then runs against it, one after the other:
 
 Schemathesis 4.x must be installed in its own environment (it pins hypothesis differently):
     python3.11 -m venv bench/.venv-schemathesis && bench/.venv-schemathesis/bin/pip install 'schemathesis>=4,<5'
-Run from the repository root: `.venv/bin/python bench/property_vs_schemathesis.py [--examples 500]`.
+Run from the repository root: `.venv/bin/python bench/property_vs_schemathesis.py [--examples 500]
+[--repeat 3] [--only "undecorated, validating"]` (`--repeat`: alternating speed runs of both tools, for a ratio
+that holds on a busy machine).
 Not part of the test suite.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -125,6 +128,38 @@ def _fixtures(files: Dict[str, str], work: Path, script: Path) -> Path:
     return folder
 
 
+def _speed_rounds(
+    url: str, fixtures: Path, examples: int, work: Path, repeat: int
+) -> Tuple[List[float], List[float], int, float, str, int, float]:
+    """`repeat` alternating runs of both tools on the same server: examples per second of each, and the last
+    figures of each (requests, seconds, failed checks; test cases, seconds)."""
+    ours: List[float] = []
+    theirs: List[float] = []
+    for _ in range(repeat):
+        sent, seconds, failed = _scorecheck(url, fixtures, examples, work)
+        st_cases, st_seconds, _ = _schemathesis(url, examples, True, work)
+        ours.append(sent / seconds)
+        theirs.append(st_cases / st_seconds)
+    return ours, theirs, sent, seconds, failed, st_cases, st_seconds
+
+
+def _report(label: str, speeds: Tuple[List[float], List[float], int, float, str, int, float]) -> None:
+    ours, theirs, sent, seconds, failed, st_cases, st_seconds = speeds
+    ratio = statistics.median(a / b for a, b in zip(ours, theirs))
+    print(f"{label}:")
+    print(
+        f"  scorecheck:   {sent} requests in {seconds:.2f} s = {sent / seconds:.0f}/s; failed checks: {failed}"
+    )
+    print(
+        f"  schemathesis: {st_cases} test cases (POST /score) in {st_seconds:.2f} s = {st_cases / st_seconds:.0f}/s"
+    )
+    if len(ours) > 1:
+        print(
+            f"  {len(ours)} alternating runs, examples/s: scorecheck {statistics.median(ours):.0f}, schemathesis "
+            f"{statistics.median(theirs):.0f}; ratio (median of run pairs) {ratio:.2f}x"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,6 +167,10 @@ def main() -> int:
     parser.add_argument(
         "--examples", type=int, default=500, help="--max-examples for both tools (default 500)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="alternating speed runs of both tools per script (default 1)"
+    )
+    parser.add_argument("--only", nargs="*", default=None, help="labels of the scripts to run (default all)")
     options = parser.parse_args()
     if not SCHEMATHESIS.exists():
         print(f"schemathesis not found at {SCHEMATHESIS}; see this file's docstring", file=sys.stderr)
@@ -141,21 +180,15 @@ def main() -> int:
     ).stdout
     print(f"{version.strip()}; scorecheck from {SCORECHECK}; --max-examples {options.examples}\n")
     for label, (script, files) in TARGETS.items():
+        if options.only is not None and label not in options.only:
+            continue
         with tempfile.TemporaryDirectory() as tmp, ServerProcess(str(script)) as server:
             server.wait_ready(time.monotonic() + 60)
             work = Path(tmp)
-            sent, seconds, failed = _scorecheck(
-                server.base_url, _fixtures(files, work, script), options.examples, work
-            )
-            st_cases, st_seconds, _ = _schemathesis(server.base_url, options.examples, True, work)
+            fixtures = _fixtures(files, work, script)
+            speeds = _speed_rounds(server.base_url, fixtures, options.examples, work, options.repeat)
             all_cases, _, alarms = _schemathesis(server.base_url, options.examples, False, work)
-        print(f"{label}:")
-        print(
-            f"  scorecheck:   {sent} requests in {seconds:.2f} s = {sent / seconds:.0f}/s; failed checks: {failed}"
-        )
-        print(
-            f"  schemathesis: {st_cases} test cases (POST /score) in {st_seconds:.2f} s = {st_cases / st_seconds:.0f}/s"
-        )
+        _report(label, speeds)
         print(
             f"  schemathesis, whole document, default checks: {all_cases} test cases, failures: {alarms or 'none'}"
         )

@@ -6,9 +6,11 @@ Run from the repo root:  .venv/bin/python bench/run_bench.py   (see bench/README
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -17,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from benchkit.cpu import Patience
+from benchkit.kinds import KINDS, TRIVIAL, Kind, parse_kinds
 from benchkit.loadgen import wrk_path, wrk_version
 from benchkit.measure import ServerResult, Settings, measure_all
 from benchkit.procs import cleanup_on_exit
 from benchkit.report import build_rows, format_table, write_json
 from benchkit.servers import ALL_SERVERS, BARE, OURS, REFERENCE, Layout, gunicorn_flags, ours_worker, specs
+from benchkit.summary import KindLine, conversion_us, format_summary, kind_line
 from benchkit.venvs import ensure_reference_venv, package_version
 
 BENCH = Path(__file__).resolve().parent
@@ -40,7 +44,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=2, help="seconds of discarded wrk warm-up (default 2)")
     p.add_argument("--connections", default="1,8", help="wrk concurrencies, comma-separated (default 1,8)")
     p.add_argument("--rounds", type=int, default=3, help="rounds over all servers; medians (default 3)")
-    p.add_argument("--launches", type=int, default=2, help="launches timed for startup per round (default 2)")
+    p.add_argument(
+        "--launches", type=int, default=2, help="launches timed for startup per round (default 2; 0: none)"
+    )
+    p.add_argument(
+        "--kinds",
+        default=TRIVIAL,
+        help=f"script kinds served, comma-separated, or all (default {TRIVIAL}): {', '.join(KINDS)}",
+    )
     p.add_argument("--settle", type=float, default=2.0, help="idle seconds after ready before memory")
     p.add_argument(
         "--quiet",
@@ -75,10 +86,10 @@ def _check_args(args: argparse.Namespace) -> None:
         "--threads": args.threads or 1,
         "--duration": args.duration,
         "--rounds": args.rounds,
-        "--launches": args.launches,
     }
     bad = [name for name, value in positive.items() if value < 1]
-    if bad or min(args.warmup, args.settle, args.retries, args.patience) < 0 or args.ready_deadline <= 0:
+    others = (args.warmup, args.settle, args.retries, args.patience, args.launches)
+    if bad or min(others) < 0 or args.ready_deadline <= 0:
         raise SystemExit(f"invalid values: {bad or 'others'} (counts >= 1, deadline > 0, the rest >= 0)")
 
 
@@ -90,9 +101,13 @@ def _server_keys(text: str) -> tuple[str, ...]:
     return keys
 
 
+# The cores this process may use before it pins itself (_cpus runs once per script kind).
+_AVAILABLE = frozenset(os.sched_getaffinity(0))
+
+
 def _cpus(args: argparse.Namespace) -> tuple[int | None, int | None]:
     """Cores for servers and load; pin this process to the load core too, so polling stays off core 0."""
-    available = os.sched_getaffinity(0)
+    available = _AVAILABLE
     if args.no_pin:
         return None, None
     if shutil.which("taskset") is None:
@@ -111,7 +126,7 @@ def _server_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_") and k not in drop}
 
 
-def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path) -> Settings:
+def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path, kind: Kind) -> Settings:
     server_cpu, load_cpu = _cpus(args)
     conns = tuple(int(c) for c in args.connections.split(",") if c.strip())
     if not conns or min(conns) < 1:
@@ -134,6 +149,7 @@ def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path) -> 
         logs=logs,
         workdir=workdir,
         env=_server_env(),
+        body=kind.body,
     )
 
 
@@ -141,6 +157,7 @@ def _meta(args: argparse.Namespace, layout: Layout, settings: Settings, wrk: str
     ref_py, ours_py = layout.ref_bin / "python", layout.ours_bin / "python"
     return {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "script": layout.script,
         "argv": sys.argv,
         "machine": platform.platform(),
         "cpus": os.cpu_count(),
@@ -184,7 +201,7 @@ def _git_head() -> str:
     return out.stdout.strip() or "(no commit)"
 
 
-def _layout(args: argparse.Namespace, keys: tuple[str, ...]) -> Layout:
+def _layout(args: argparse.Namespace, keys: tuple[str, ...], kind: Kind) -> Layout:
     ref_bin = args.ref_venv / "bin"
     if REFERENCE in keys:
         ref_bin = ensure_reference_venv(args.ref_venv, BENCH / "requirements-reference.txt", args.ref_python)
@@ -193,7 +210,8 @@ def _layout(args: argparse.Namespace, keys: tuple[str, ...]) -> Layout:
         print(f"warning: {ours_bin / 'azmlinfsrv'} not found: ours will fail", file=sys.stderr)
     flags = gunicorn_flags(ours_bin / "gunicorn") if BARE in keys else ()
     worker_class, threads = _bare_worker(args, ours_bin / "python") if BARE in keys else FALLBACK_WORKER
-    return Layout(ref_bin, ours_bin, BENCH / "scripts", args.workers, worker_class, threads, flags)
+    scripts = BENCH / "scripts"
+    return Layout(ref_bin, ours_bin, scripts, args.workers, worker_class, threads, flags, kind.script)
 
 
 def _bare_worker(args: argparse.Namespace, ours_python: Path) -> tuple[str, int | None]:
@@ -217,11 +235,33 @@ def _warn_busy(results: dict[str, ServerResult], threshold: float) -> None:
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
     keys = _server_keys(args.servers)
+    kinds = parse_kinds(args.kinds)
     wrk = wrk_path()
-    layout = _layout(args, keys)
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    lines: list[KindLine] = []
+    failed = False
+    for kind in kinds:
+        # The bare Flask app serves only the trivial script.
+        kind_keys = keys if kind.name == TRIVIAL else tuple(k for k in keys if k != BARE)
+        print(f"\n==== script kind: {kind.name} (bench/scripts/{kind.script})", flush=True)
+        line, kind_failed = _run_kind(args, kind, kind_keys, wrk, stamp)
+        lines.append(line)
+        failed = failed or kind_failed
+    if len(kinds) > 1 or any(k.converts for k in kinds):
+        print(f"\n==== per script kind ({args.workers} worker(s))\n" + format_summary(lines))
+        summary = args.results_dir / f"bench-{stamp}-kinds.json"
+        summary.write_text(json.dumps([line.as_dict() for line in lines], indent=2) + "\n")
+        print(f"JSON: {summary}")
+    return 1 if failed else 0
+
+
+def _run_kind(
+    args: argparse.Namespace, kind: Kind, keys: tuple[str, ...], wrk: str, stamp: str
+) -> tuple[KindLine, bool]:
+    layout = _layout(args, keys, kind)
+    logs = args.results_dir / f"logs-{stamp}-{kind.name}"
     with tempfile.TemporaryDirectory(prefix="azbench-") as workdir, cleanup_on_exit():
-        settings = _settings(args, wrk, args.results_dir / f"logs-{stamp}", Path(workdir))
+        settings = _settings(args, wrk, logs, Path(workdir), kind)
         results = measure_all(specs(layout, keys), settings)
     rows = build_rows(results, settings.connections)
     print()
@@ -232,10 +272,28 @@ def run(args: argparse.Namespace) -> int:
     for r in results.values():
         if r.error:
             print(f"\n{r.label} FAILED: {r.error.splitlines()[0]} (see its log in {settings.logs})")
-    out = args.results_dir / f"bench-{stamp}.json"
-    write_json(out, _meta(args, layout, settings, wrk), results, rows)
+    conversions = _conversions(layout, kind, settings) if kind.converts else (None, None)
+    line = kind_line(kind.name, results, max(settings.connections), conversions)
+    out = args.results_dir / f"bench-{stamp}-{kind.name}.json"
+    write_json(out, {**_meta(args, layout, settings, wrk), "kind": line.as_dict()}, results, rows)
     print(f"\nJSON: {out}\nServer logs: {settings.logs}")
-    return 1 if any(r.error for r in results.values()) else 0
+    return line, any(r.error for r in results.values())
+
+
+def _conversions(layout: Layout, kind: Kind, settings: Settings) -> tuple[float | None, float | None]:
+    """inference-schema's conversion and run() per call, in each server's venv, on the servers' core: the median
+    of three alternating measurements each (a busy machine sways one by more than the overhead it is subtracted
+    from)."""
+    script = layout.score_script
+    pythons = (layout.ref_bin / "python", layout.ours_bin / "python")
+    samples: list[list[float]] = [[], []]
+    for _ in range(3):
+        for index, python in enumerate(pythons):
+            value = conversion_us(python, script, kind.body, settings.server_cpu)
+            if value is not None:
+                samples[index].append(value)
+    ref, ours = (statistics.median(values) if values else None for values in samples)
+    return ref, ours
 
 
 def main(argv: list[str] | None = None) -> int:

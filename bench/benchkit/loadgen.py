@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
@@ -77,13 +78,24 @@ def _parse(stdout: str, connections: int) -> WrkResult:
 
 
 def run_wrk(
-    wrk: str, url: str, lua: Path, *, connections: int, duration_s: int, cpu: int | None
+    wrk: str,
+    url: str,
+    lua: Path,
+    *,
+    connections: int,
+    duration_s: int,
+    cpu: int | None,
+    body: bytes | None = None,
 ) -> WrkResult:
-    """One wrk run (one thread, ``connections`` keep-alive connections) with a hard deadline."""
+    """One wrk run (one thread, ``connections`` keep-alive connections) with a hard deadline; ``body`` is
+    what the lua script POSTs (its own default when None)."""
     args = ["-t1", f"-c{connections}", f"-d{duration_s}s", "--timeout", "5s", "--latency", "-s", str(lua)]
     cmd = pinned([wrk, *args, url], cpu)
+    env = {**os.environ, "BENCH_BODY": body.decode()} if body is not None else None
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + 30, check=False)
+        out = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=duration_s + 30, check=False, env=env
+        )
     except subprocess.TimeoutExpired as exc:
         raise LoadGenError(f"wrk did not finish within {duration_s + 30} s") from exc
     if out.returncode != 0:

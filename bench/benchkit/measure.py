@@ -49,6 +49,8 @@ class Settings:
     logs: Path
     workdir: Path
     env: dict[str, str]
+    # The JSON body POSTed to /score (the script kind's, see kinds.py).
+    body: bytes = SCORE_BODY
 
 
 def median_or_none(values: Sequence[float]) -> float | None:
@@ -111,11 +113,11 @@ def _start(spec: ServerSpec, settings: Settings, tag: str) -> Server:
     return launch(spec.label, cmd, port, log, cwd=settings.workdir, env=settings.env)
 
 
-def check_score(port: int, timeout_s: float = 10.0) -> str:
+def check_score(port: int, body: bytes = SCORE_BODY, timeout_s: float = 10.0) -> str:
     """POST the benchmark body once; return the response text, raise unless 200 with JSON."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
     try:
-        conn.request("POST", "/score", body=SCORE_BODY, headers={"Content-Type": "application/json"})
+        conn.request("POST", "/score", body=body, headers={"Content-Type": "application/json"})
         resp = conn.getresponse()
         text = resp.read().decode(errors="replace")
     finally:
@@ -128,7 +130,13 @@ def check_score(port: int, timeout_s: float = 10.0) -> str:
 
 def _wrk(settings: Settings, url: str, conns: int, duration_s: int) -> WrkResult:
     return run_wrk(
-        settings.wrk, url, settings.lua, connections=conns, duration_s=duration_s, cpu=settings.load_cpu
+        settings.wrk,
+        url,
+        settings.lua,
+        connections=conns,
+        duration_s=duration_s,
+        cpu=settings.load_cpu,
+        body=settings.body,
     )
 
 
@@ -185,7 +193,10 @@ def _warm_launch(spec: ServerSpec, settings: Settings, result: ServerResult) -> 
 
 
 def _startup_phase(specs: list[ServerSpec], settings: Settings, results: dict[str, ServerResult]) -> None:
-    """Timed launches, one server after the other: spawn to the first 200 on ``GET /``."""
+    """Timed launches, one server after the other: spawn to the first 200 on ``GET /`` (none with
+    ``--launches 0``)."""
+    if settings.launches == 0:
+        return
     print("== first launch of each server (untimed)", flush=True)
     for spec in specs:
         _warm_launch(spec, settings, results[spec.key])
@@ -222,7 +233,7 @@ def _idle_and_warm(servers: dict[str, Server], settings: Settings, results: dict
         results[key].idle.append(tree_memory(server.pid))
     for key, server in list(servers.items()):
         try:
-            results[key].score_response = check_score(server.port)
+            results[key].score_response = check_score(server.port, settings.body)
             if settings.warmup_s > 0:
                 _wrk(settings, _score_url(server), max(settings.connections), settings.warmup_s)
         except _FAILURES as exc:

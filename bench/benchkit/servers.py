@@ -36,10 +36,11 @@ class Layout:
     bare_worker_class: str
     bare_threads: int | None
     bare_flags: tuple[str, ...] = ()
+    script: str = "trivial_score.py"
 
     @property
     def score_script(self) -> Path:
-        return self.scripts / "trivial_score.py"
+        return self.scripts / self.script
 
 
 def reference_cmd(layout: Layout, port: int) -> list[str]:

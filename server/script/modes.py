@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 import flask
 
@@ -28,7 +28,7 @@ def run_kwargs(entry: EntryScript, request: flask.Request) -> Dict[str, Any]:
     if entry.mode == "raw":
         kwargs: Dict[str, Any] = {entry.data_param: request}
     elif entry.mode == "schema":
-        kwargs = _schema_kwargs(entry, _schema_body(request))
+        kwargs = schema_kwargs(entry, _schema_body(request))
     else:
         kwargs = {entry.data_param: _json_string(request)}
     if entry.wants_headers:
@@ -74,15 +74,19 @@ def body_text(body: bytes) -> str:
         raise InputError(400, f"Input cannot be decoded as UTF-8: {exc}") from exc
 
 
-def _schema_body(request: flask.Request) -> Any:
+def _schema_body(request: flask.Request) -> Dict[str, Any]:
     if request.method == "GET":
         return query_as_dict(request)
-    mimetype = request.mimetype
+    return schema_post_body(request.mimetype, request.get_data)
+
+
+def schema_post_body(mimetype: str, read: Callable[[], bytes]) -> Dict[str, Any]:
+    """The JSON object of a POST for a decorated run(); `read` gives the body, called only for a JSON type."""
     if not (
         mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
     ):
         raise InputError(415, "Expects Content-Type to be application/json")
-    raw = request.get_data()
+    raw = read()
     if not raw:
         raise InputError(400, "POST body is empty. Expecting a JSON dictionary.")
     try:
@@ -96,7 +100,7 @@ def _schema_body(request: flask.Request) -> Any:
     return body
 
 
-def _schema_kwargs(entry: EntryScript, body: Dict[str, Any]) -> Dict[str, Any]:
+def schema_kwargs(entry: EntryScript, body: Dict[str, Any]) -> Dict[str, Any]:
     kwargs: Dict[str, Any] = {}
     for name, default in entry.params:
         if name in body:

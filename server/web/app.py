@@ -49,7 +49,7 @@ def create_app(
         _add_telemetry(app, telemetry)
     version = SERVER_VERSION if config.version_header else None
     cors = CorsPolicy(config.cors_list) if config.cors_list else None
-    fast = fast_score(invoker) if fast_path else None
+    fast = fast_score(invoker, app) if fast_path else None
     app.wsgi_app = ServerHeaders(  # type: ignore[method-assign]
         Dispatcher(app.wsgi_app, fast), version, cors, _route_matcher(app)
     )
