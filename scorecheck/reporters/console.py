@@ -33,7 +33,8 @@ _COLOUR = {"passed": "32", "failed": "31", "error": "31", "skipped": "33", "bold
 _WIDTH = 60  # progress characters per line
 _LOG_TAIL = 30
 # Measurements summed up in one line, and how many of their notes the line shows (the rest are for reports).
-_MEASUREMENT_LINES = {"startup": 3, "memory": 3}
+# The series the console sums up in one line: its label there, and how many of its notes it shows.
+_MEASUREMENT_LINES = {"startup": ("start-up", 3), "memory": ("worker memory", 3)}
 
 
 class ConsoleReporter:
@@ -88,8 +89,8 @@ class ConsoleReporter:
         elif isinstance(event, PropertySummary) and self.verbosity >= 0:
             self._line(summary_text(event))
         elif isinstance(event, Measurement) and event.name in _MEASUREMENT_LINES and self.verbosity >= 0:
-            notes = event.notes[: _MEASUREMENT_LINES[event.name]]
-            self._line(f"{event.title}: " + "; ".join(f"{label} {value}" for label, value in notes))
+            label, shown = _MEASUREMENT_LINES[event.name]
+            self._line(f"{label}: " + "; ".join(f"{name} {value}" for name, value in event.notes[:shown]))
         elif isinstance(event, RunFinished):
             self._on_finished(event)
 
