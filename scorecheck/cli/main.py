@@ -61,7 +61,7 @@ exit codes:
   2    usage error or malformed fixture file; every problem is listed and nothing is started
   3    the server failed to start (the script or its init() raised) or crashed during the run
        (the server exited, or a worker died handling a request)
-  4    scorecheck itself failed (the report holds the traceback)
+  4    scorecheck itself failed (the report holds the traceback), or a report could not be written
   130  interrupted (Ctrl-C or SIGTERM); the server is stopped and the report still written
 """
 SETTINGS = """\
@@ -485,19 +485,28 @@ def _drive(events: Generator[Event, None, None], reporters: Sequence[Reporter]) 
     finally:
         interrupts.allow_raise(False)  # the reports are written whatever arrives now
         events.close()
-        _close(reporters, reason)
-    return code
+        written = _close(reporters, reason)
+    # A gate that passed but lost its report must not look green: CI would publish nothing and say "passed".
+    return int(ExitCode.HARNESS) if code == ExitCode.OK and not written else code
 
 
-def _close(reporters: Sequence[Reporter], reason: Optional[str]) -> None:
+def _close(reporters: Sequence[Reporter], reason: Optional[str]) -> bool:
+    """Close every reporter; False when a report could not be written (each failure said on stderr)."""
+    written = True
     for reporter in reporters:
         try:
             if isinstance(reporter, (JUnitReporter, HtmlReporter)):
                 reporter.close(reason)
             else:
                 reporter.close()
+        except OSError as exc:  # a full disk, a path that went away: the path and the reason, no traceback
+            written = False
+            where = f" {exc.filename}" if exc.filename else f" {getattr(reporter, 'path', '')}"
+            _error(f"could not write the report{where.rstrip()}: {exc.strerror or exc}; give a writable path")
         except Exception:
+            written = False
             _error(f"could not write a report:\n{traceback.format_exc()}")
+    return written
 
 
 def _error(text: str) -> None:

@@ -435,7 +435,17 @@ def _keep_profile_attributes(element: ET.Element) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step: a reader (or a crash) never sees half a report."""
+    """Replace `path` with `text` in one step: a reader (or a crash) never sees half a report.
+
+    Only a regular file is replaced. A symbolic link is followed, so the file it names gets the report and the
+    link stays. Anything else that exists (`/dev/null`, `/dev/stdout`, a FIFO a CI step reads) is written
+    into: replacing it would swap a device node for a file, and as root that breaks the machine.
+    """
+    path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -135,3 +135,13 @@ def test_html_is_read_from_pyproject_and_checked_before_the_run(tmp_path: Path) 
         f"--html {folder}: is a folder; give a file path such as {Path(folder) / 'report.html'}"
     ]
     assert preflight(replace(config, html=str(tmp_path / "new" / "report.html"))) == []
+
+
+def test_a_report_that_cannot_be_written_fails_a_passing_run_and_leaves_the_device(tmp_path: Path) -> None:
+    args = ["run", str(HOUSING / "score.py"), str(HOUSING / "cases"), "--no-properties", "-q"]
+    result = scorecheck([*args, "--html", "/dev/full", "--junit-xml", "/dev/null"], cwd=tmp_path)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "could not write the report /dev/full: No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert Path("/dev/full").is_char_device()
+    assert Path("/dev/null").is_char_device()
