@@ -12,12 +12,13 @@ import logging
 import math
 import time
 import traceback
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple, Union
 
 import flask
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..log_format import Verbatim
+from ..log_format import Verbatim, log_fast
 from ..telemetry import Telemetry
 from .entry import HEADERS_PARAM, EntryScript, format_chained
 from .modes import InputError, run_kwargs
@@ -195,11 +196,20 @@ def _log_conversion_failure(exc: BaseException) -> None:
 
 def with_run_headers(response: WerkzeugResponse, elapsed_ms: float) -> WerkzeugResponse:
     """Add the run headers to the response for a run() that returned, unless it is an error of ours."""
-    if FAILED_HEADER not in response.headers:
+    if not _has_header(response.headers, _FAILED_ONLY):
         # add, not set: to_response removed any copy of these, and set() rescans the whole header list.
         response.headers.add(FAILED_HEADER, "True" if _failed(response) else "False")
         response.headers.add(EXEC_MS_HEADER, f"{elapsed_ms:.3f}")
     return response
+
+
+_RUN_HEADERS = frozenset((FAILED_HEADER, EXEC_MS_HEADER))
+_FAILED_ONLY = frozenset((FAILED_HEADER,))
+
+
+def _has_header(headers: Headers, lowered_names: FrozenSet[str]) -> bool:
+    """Whether any of the names is in `headers`, without `in`, which raises and catches for a missing name."""
+    return any(name.lower() in lowered_names for name, _ in headers)
 
 
 def _failed(response: WerkzeugResponse) -> bool:
@@ -209,10 +219,12 @@ def _failed(response: WerkzeugResponse) -> bool:
 def to_response(result: Any) -> WerkzeugResponse:
     """Serialise `run()`'s return value the way production does (see the contract's return-value table)."""
     if isinstance(result, WerkzeugResponse):
-        logger.info("run() output is HTTP Response")
-        # The server owns these headers; a script's own values would give duplicate lines.
-        result.headers.pop(FAILED_HEADER, None)
-        result.headers.pop(EXEC_MS_HEADER, None)
+        log_fast(logger, "run() output is HTTP Response")
+        # The server owns these headers; a script's own values would give duplicate lines. Looked for first:
+        # `Headers.pop` of a missing name raises and catches an HTTP exception, which costs more than the scan.
+        if _has_header(result.headers, _RUN_HEADERS):
+            result.headers.pop(FAILED_HEADER, None)
+            result.headers.pop(EXEC_MS_HEADER, None)
         return result
     return body_response(serialise(result))
 

@@ -47,6 +47,7 @@ from .fast_request import BoundRequest, RawRequests
 from .flask_free import flask_free
 from .ids import NO_IDS, telemetry_ids
 from .records import Started, send_request_record
+from .wsgi_response import send_response
 
 
 class _Plain:
@@ -117,7 +118,9 @@ class FastScore:
                 request = bound.request if bound is not None else AMLRequest(environ)
                 send_request_record(telemetry, request, response, started)
                 answer = response
-            return answer(environ, start_response)
+            if isinstance(answer, _Plain):
+                return answer(environ, start_response)
+            return send_response(answer, environ, start_response)
         finally:
             if bound is not None:
                 bound.close()  # after the response is made, as Flask pops its context

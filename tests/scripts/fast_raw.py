@@ -58,6 +58,16 @@ def _kept():
         return {"error": type(exc).__name__, "message": str(exc).splitlines()[0]}
 
 
+def _cookie(request):
+    response = AMLResponse("with cookie", 200)
+    response.set_cookie("session", "abc", httponly=True)
+    return response
+
+
+def _stream(request):
+    return AMLResponse((part for part in [b"streamed ", b"body"]), 200, {"Content-Type": "text/plain"})
+
+
 OUTCOMES = {
     "bytes": lambda r: b"raw bytes",
     "str": lambda r: "a string",
@@ -71,6 +81,10 @@ OUTCOMES = {
     "status": lambda r: AMLResponse("teapot-ish", 444),
     "empty": lambda r: AMLResponse(None, 200, {"Content-Type": "text/plain"}),
     "jsonstr": lambda r: AMLResponse({"k": [1, 2]}, 201, {"Content-Type": "text/plain"}, json_str=True),
+    "location": lambda r: AMLResponse("moved", 302, {"Location": "/elsewhere"}),
+    "no-content": lambda r: AMLResponse(None, 204),
+    "cookie": _cookie,
+    "stream": _stream,
     "introspect": _introspect,
     "kept": lambda r: _kept(),
 }
