@@ -16,7 +16,6 @@ from contextvars import ContextVar
 from typing import Any, Dict
 
 import flask
-from flask.globals import _no_req_msg
 from werkzeug.local import LocalProxy
 from werkzeug.routing import Rule
 from werkzeug.wsgi import get_host
@@ -27,7 +26,19 @@ SCORE_ENDPOINT = "score"
 # As `flask.request`, one proxy for every request, resolved through a context variable: a run() that keeps the
 # object it received reads the current request through it later, and gets Flask's error outside a request.
 _CURRENT: ContextVar[flask.Request] = ContextVar("azmlinfsrv_raw_request")
-REQUEST_PROXY: Any = LocalProxy(_CURRENT, unbound_message=_no_req_msg)
+
+
+def _unbound_message() -> str:
+    """Flask's own error for `flask.request` outside a request, read from the public proxy (at import no request
+    is active) rather than from a private name of `flask.globals`."""
+    try:
+        flask.request.method  # noqa: B018 - evaluated for the error it raises
+    except RuntimeError as exc:
+        return str(exc)
+    return "Working outside of request context."  # imported inside a request: Flask's message begins so
+
+
+REQUEST_PROXY: Any = LocalProxy(_CURRENT, unbound_message=_unbound_message())
 
 
 class BoundRequest:
