@@ -24,6 +24,11 @@ the graceful timeout.
 The heartbeat stops while one `run()` call has been busy longer than the worker timeout, so the arbiter kills and
 respawns a worker stuck in user code, as it kills upstream's sync worker.
 
+After answering, the sync worker waits on the serving thread for the client to close its end (gunicorn 25+,
+RFC 9112 §9.6): a round trip per request, up to 2 s for a client that keeps its end open. Here the same FIN,
+drain and close happen without that wait (linger.py): the main loop reaps the lingering sockets between
+connections and goes on to the next one at once.
+
 Two per-connection costs of the sync worker are trimmed, both invisible to clients: the heartbeat file is touched
 at most every `HEARTBEAT_S` instead of before every connection (the arbiter only needs a beat within the worker
 timeout), and accepted sockets skip the two fcntl calls that mark them close-on-exec, which Python sockets already
@@ -41,11 +46,13 @@ import threading
 import time
 from typing import Any, List, Optional, Tuple
 
+from gunicorn import util as gunicorn_util
 from gunicorn.workers.sync import SyncWorker
 
 from ..config import STOP_LINGER_S
 from .gunicorn_base import OurWorker
 from .head_gate import GONE, READY, HeadGate, head_state
+from .linger import LingeringClose, install
 
 EXTRA_THREADS = 3
 IDLE_POLL_S = 1.0
@@ -85,8 +92,11 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
     _busy_since = 0.0
     _beat_at = float("-inf")
     _gate: Optional[HeadGate[Accepted]] = None
+    _closer: Optional[LingeringClose] = None
 
     def run(self) -> None:
+        # This process is this worker's alone (forked by the arbiter), so the swap touches no other server.
+        self._closer = install(gunicorn_util)
         self._main_busy = threading.Event()
         self._channel = ReadyChannel()
         if HeadGate.available() and not self.cfg.is_ssl:
@@ -106,11 +116,17 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         self._drain(deadline)
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self._closer is not None:
+            self._closer.finish(deadline)
 
     def _serve_main(self) -> None:
-        """gunicorn's sync loop, with parked connections coming back through the ready channel."""
+        """gunicorn's sync loop, with parked connections coming back through the ready channel, and answered ones
+        closed as their clients leave."""
+        closer = self._closer
         while self.alive:
             self.notify()
+            if closer is not None:
+                closer.reap()
             ready = self._channel.take()
             if ready is not None:
                 self.handle(*ready)
@@ -133,8 +149,11 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         return accepted
 
     def _wait(self, timeout: float) -> None:
+        watched: List[Any] = [*self.sockets, self.PIPE[0], self._channel.fd]
+        if self._closer is not None and self._closer.pending():
+            watched.append(self._closer)
         try:
-            ready, _, _ = select.select([*self.sockets, self.PIPE[0], self._channel.fd], [], [], timeout)
+            ready, _, _ = select.select(watched, [], [], timeout)
         except InterruptedError:
             return
         if self.PIPE[0] in ready:  # a signal woke us (gunicorn's wakeup fd)
@@ -216,6 +235,8 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
             for source in self._ready_sources():
                 if self.alive and self._held_up():
                     self._take_one(source)
+            if self._closer is not None:
+                self._closer.reap()  # while the main thread is held up, its answered sockets still get closed
 
     def _held_up(self) -> bool:
         """The main thread is busy with one connection for a while, not merely between two requests: only then
