@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Mapping, Optional, Tuple
+from typing import Any, Callable, Mapping, Tuple
 
 LOG_FORMAT = "%(asctime)s %(levelname).1s [%(process)d] %(name)s - %(message)s"
 # Attributes of access-log records, for formatters that add them (the unified API's access.log).
@@ -42,6 +42,11 @@ def _escape_arg(value: Any) -> Any:
     return escape_controls(value) if isinstance(value, str) and not isinstance(value, Verbatim) else value
 
 
+def escaped_args(args: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """Formatting arguments with every control character of their text escaped."""
+    return tuple(_escape_arg(a) for a in args)
+
+
 def escape_record(record: logging.LogRecord) -> None:
     """Make a record unable to forge log lines: its arguments (where request text goes: paths, queries, ids,
     header values, file names) have every control character escaped, line breaks included; the message template
@@ -51,7 +56,7 @@ def escape_record(record: logging.LogRecord) -> None:
         record.msg = escape_controls(msg, keep="\n\t")
     args = record.args
     if isinstance(args, tuple) and args:
-        record.args = tuple(_escape_arg(a) for a in args)
+        record.args = escaped_args(args)
     elif isinstance(args, Mapping):  # gunicorn's access atoms
         record.args = {k: _escape_arg(v) for k, v in args.items()}
 
@@ -73,6 +78,7 @@ def install_log_escaping() -> None:
         return record
 
     factory.escapes_controls = True  # type: ignore[attr-defined]
+    factory.wraps = previous  # type: ignore[attr-defined]  # log_lines writes directly only over the plain LogRecord
     logging.setLogRecordFactory(factory)
 
 
@@ -90,23 +96,35 @@ class AMLLogFormatter(logging.Formatter):
         self._stamp = ""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        # Every request logs two lines: the date part is made once a second instead of for each line.
         if datefmt is not None:
             return super().formatTime(record, datefmt)
-        second = int(record.created)
+        return self.stamp(record.created, record.msecs)
+
+    def stamp(self, created: float, msecs: float) -> str:
+        """The `asctime` of a record with these times (the default date format)."""
+        # Every request logs two lines: the date part is made once a second instead of for each line.
+        second = int(created)
         if second != self._second:
             self._stamp = time.strftime(self.default_time_format, self.converter(second))  # type: ignore[misc,call-arg]
             self._second = second
         if self.default_msec_format is None:
             return self._stamp
-        return self.default_msec_format % (self._stamp, record.msecs)
+        return self.default_msec_format % (self._stamp, msecs)
+
+    def is_builtin(self) -> bool:
+        """Whether this formatter makes the server's own line (format and date format as built in)."""
+        return self._fmt == LOG_FORMAT and self.datefmt is None and type(self._style) is logging.PercentStyle
 
 
 class RootAccessFilter(logging.Filter):
     """Drops liveness-probe access lines, which would otherwise flood the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "GET / HTTP/1.1" not in record.getMessage()
+        return self.keeps(record.getMessage())
+
+    @staticmethod
+    def keeps(message: str) -> bool:
+        return "GET / HTTP/1.1" not in message
 
 
 class _AccessClock:
@@ -140,18 +158,3 @@ def access_line(environ: Mapping[str, Any], status: str, length: str, utc: bool 
         f'"{environ.get("REQUEST_METHOD", "-")} {target} {environ.get("SERVER_PROTOCOL", "HTTP/1.1")}" '
         f'{status} {length} "{environ.get("HTTP_REFERER", "-")}" "{environ.get("HTTP_USER_AGENT", "-")}"'
     )
-
-
-def log_fast(
-    logger: logging.Logger,
-    message: str,
-    extra: Optional[Mapping[str, Any]] = None,
-    args: Tuple[Any, ...] = (),
-) -> None:
-    """An INFO line without findCaller's stack walk, for lines written on every request.
-
-    Request text goes in `args`, which are escaped (see `escape_record`)."""
-    if logger.isEnabledFor(logging.INFO):
-        logger.handle(
-            logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, args, None, extra=extra)
-        )

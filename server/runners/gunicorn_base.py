@@ -15,7 +15,8 @@ from gunicorn.glogging import Logger
 from gunicorn.workers.base import Worker
 
 from ..config import DEFAULT_HEADER_TIMEOUT_S
-from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID, access_line, log_fast
+from ..log_format import ACCESS_LATENCY_MS, ACCESS_REQUEST_ID, access_line
+from ..log_lines import log_fast
 from .loaded import LoadedWorker
 
 

@@ -10,7 +10,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ..config import GRACEFUL_TIMEOUT_S, STOP_LINGER_S, ServerConfig
 from ..exitcodes import EXIT_BOOT_FAILURE, EXIT_OK
-from ..log_format import access_line, log_fast
+from ..log_format import access_line
+from ..log_lines import log_fast
 from .boot import boot
 
 MIN_THREADS = 4

@@ -18,7 +18,8 @@ import flask
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..log_format import Verbatim, log_fast
+from ..log_format import Verbatim
+from ..log_lines import log_fast
 from ..telemetry import Telemetry
 from .entry import HEADERS_PARAM, EntryScript, format_chained
 from .modes import InputError, run_kwargs

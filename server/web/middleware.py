@@ -14,7 +14,7 @@ import re
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from ..log_format import log_fast
+from ..log_lines import log_fast
 from .cors import CorsPolicy
 from .ids import CLIENT_REQUEST_ID, IDS_KEY, MS_REQUEST_ID, REQUEST_ID, TRACE_ID, EnvironHeaders, resolve_ids
 
