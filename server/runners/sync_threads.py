@@ -95,8 +95,9 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
     _closer: Optional[LingeringClose] = None
 
     def run(self) -> None:
-        # This process is this worker's alone (forked by the arbiter), so the swap touches no other server.
-        self._closer = install(gunicorn_util)
+        # This process is this worker's alone (forked by the arbiter), so the swap touches no other server. TLS
+        # sockets cannot be read without blocking the way the lingering close reads: they keep gunicorn's close.
+        self._closer = None if self.cfg.is_ssl else install(gunicorn_util)
         self._main_busy = threading.Event()
         self._channel = ReadyChannel()
         if HeadGate.available() and not self.cfg.is_ssl:
