@@ -9,6 +9,7 @@ without leaking credentials.
 from __future__ import annotations
 
 import base64
+import functools
 import shlex
 import time
 import uuid
@@ -118,8 +119,14 @@ def _header_list(spec: RequestSpec, extra: Sequence[Tuple[str, str]]) -> List[Tu
 
 
 def build_url(base_url: str, spec: RequestSpec) -> str:
-    url = base_url.rstrip("/") + "/" + spec.path.lstrip("/")
-    prepared = requests.Request(spec.method, url, params=list(spec.query)).prepare()
+    return _prepared_url(base_url.rstrip("/") + "/" + spec.path.lstrip("/"), spec.query)
+
+
+@functools.lru_cache(maxsize=1024)
+def _prepared_url(url: str, query: Tuple[Tuple[str, str], ...]) -> str:
+    """The URL as requests sends it; a run renders the same few thousands of times, one per request."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, list(query))
     return str(prepared.url)
 
 
