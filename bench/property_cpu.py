@@ -19,7 +19,6 @@ import contextlib
 import io
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +28,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from property_vs_schemathesis import TARGETS, _fixtures  # noqa: E402
+from property_vs_schemathesis import served  # noqa: E402
 
 from scorecheck.cli.main import run_cli  # noqa: E402
 from scorecheck.phases import search  # noqa: E402
 from scorecheck.serverproc import client  # noqa: E402
-from scorecheck.serverproc.process import ServerProcess  # noqa: E402
 
 
 @dataclass
@@ -87,21 +85,15 @@ def main() -> int:
     clock, rows = Clock(), []
     client.Client.send = _timed_send(clock, client.Client.send)  # type: ignore[method-assign]
     search.Search.run = _timed_search(clock, search.Search.run, rows)  # type: ignore[method-assign]
-    for label, (script, files) in TARGETS.items():
-        if options.only is not None and label not in options.only:
-            continue
-        with tempfile.TemporaryDirectory() as tmp, ServerProcess(str(script)) as server:
-            server.wait_ready(time.monotonic() + 60)
-            work = Path(tmp)
-            fixtures = _fixtures(files, work, script)
-            args = ["run", "--target", server.base_url, str(fixtures), "--junit-xml", str(work / "r.xml")]
-            args += ["--max-examples", str(options.examples), "--max-time", "600", "--save-failures", ""]
-            os.chdir(work)
-            for _ in range(options.rounds):
-                # The gate's own report is not the figure: only the timings are printed.
-                with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
-                    run_cli(args)
-            os.chdir(REPO)
+    for label, url, fixtures, work in served(options.only):
+        args = ["run", "--target", url, str(fixtures), "--junit-xml", str(work / "r.xml")]
+        args += ["--max-examples", str(options.examples), "--max-time", "600", "--save-failures", ""]
+        os.chdir(work)
+        for _ in range(options.rounds):
+            # The gate's own report is not the figure: only the timings are printed.
+            with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+                run_cli(args)
+        os.chdir(REPO)
         print(f"{label}:", *rows, sep="\n", flush=True)
         rows.clear()
     return 0
