@@ -29,7 +29,7 @@ import textwrap
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -128,6 +128,17 @@ def _fixtures(files: Dict[str, str], work: Path, script: Path) -> Path:
     return folder
 
 
+def served(only: Optional[Sequence[str]]) -> Iterator[Tuple[str, str, Path, Path]]:
+    """(label, base URL, fixtures, scratch folder) of each chosen script, its server running meanwhile."""
+    for label, (script, files) in TARGETS.items():
+        if only is not None and label not in only:
+            continue
+        with tempfile.TemporaryDirectory() as tmp, ServerProcess(str(script)) as server:
+            server.wait_ready(time.monotonic() + 60)
+            work = Path(tmp)
+            yield label, server.base_url, _fixtures(files, work, script), work
+
+
 def _speed_rounds(
     url: str, fixtures: Path, examples: int, work: Path, repeat: int
 ) -> Tuple[List[float], List[float], int, float, str, int, float]:
@@ -179,15 +190,9 @@ def main() -> int:
         [str(SCHEMATHESIS), "--version"], capture_output=True, text=True, check=False
     ).stdout
     print(f"{version.strip()}; scorecheck from {SCORECHECK}; --max-examples {options.examples}\n")
-    for label, (script, files) in TARGETS.items():
-        if options.only is not None and label not in options.only:
-            continue
-        with tempfile.TemporaryDirectory() as tmp, ServerProcess(str(script)) as server:
-            server.wait_ready(time.monotonic() + 60)
-            work = Path(tmp)
-            fixtures = _fixtures(files, work, script)
-            speeds = _speed_rounds(server.base_url, fixtures, options.examples, work, options.repeat)
-            all_cases, _, alarms = _schemathesis(server.base_url, options.examples, False, work)
+    for label, url, fixtures, work in served(options.only):
+        speeds = _speed_rounds(url, fixtures, options.examples, work, options.repeat)
+        all_cases, _, alarms = _schemathesis(url, options.examples, False, work)
         _report(label, speeds)
         print(
             f"  schemathesis, whole document, default checks: {all_cases} test cases, failures: {alarms or 'none'}"

@@ -36,6 +36,8 @@ from .inputmodel import (
 
 MAX_BODY_BYTES = 1_000_000  # the default ladder stops at 100x the largest fixture batch or a body of 1 MB
 LADDER_FACTOR = 100
+# Distinct bodies whose mutation strategies are kept: a search of a few thousand examples meets fewer.
+KEPT_BODIES = 4096
 Where = Tuple[Any, ...]
 Mutation = Callable[[Any], Any]
 
@@ -192,6 +194,21 @@ class Near:
         self.path = path
         self.raw = list(raw)
         self.max_batch = max_batch
+        self._mutations: Dict[str, SearchStrategy[Any]] = {}
+
+    def mutation(self, body: Any) -> SearchStrategy[Any]:
+        """One mutation of `body`, as a strategy built once per distinct body.
+
+        Hypothesis validates and labels every new strategy object on its first draw, which costs more than the
+        draw itself; the same objects drawn again make the same choices, so the examples do not change.
+        """
+        key = repr(body)  # exact for JSON values: 1, 1.0 and True differ, and so does key order
+        found = self._mutations.get(key)
+        if found is None:
+            if len(self._mutations) >= KEPT_BODIES:
+                self._mutations.clear()
+            found = self._mutations[key] = _one_mutation(self, body)
+        return found
 
     @property
     def empty(self) -> bool:
@@ -274,7 +291,7 @@ class Near:
     def strategy(self) -> SearchStrategy[RequestSpec]:
         options: List[SearchStrategy[RequestSpec]] = []
         if self.model.bodies:
-            options.append(_mutated(self).map(self.request))
+            options.append(_mutated(st.sampled_from(self.model.bodies), self).map(self.request))
         if self.raw:
             options.append(st.sampled_from(self.raw))
         return st.one_of(options) if options else st.nothing()
@@ -290,21 +307,31 @@ def _unique(values: Sequence[Any]) -> List[Any]:
     return found
 
 
+_MUTATIONS = st.integers(1, 3)
+
+
 @st.composite
-def _mutated(draw: st.DrawFn, near: Near) -> Any:
-    body = draw(st.sampled_from(near.model.bodies))
-    for _ in range(draw(st.integers(1, 3))):
-        body = draw(_one_mutation(near, body))
+def _mutated(draw: st.DrawFn, fixtures: SearchStrategy[Any], near: Near) -> Any:
+    body = draw(fixtures)
+    for _ in range(draw(_MUTATIONS)):
+        body = draw(near.mutation(body))
     return body
 
 
 def _one_mutation(near: Near, body: Any) -> SearchStrategy[Any]:
     families: List[SearchStrategy[Any]] = []
     leaves = leaf_mutations(near.model, body)
+    # The second-level strategies too are built once, per leaf and per batch site, on first use.
+    by_leaf: Dict[Where, SearchStrategy[Any]] = {}
+    by_site: Dict[Tuple[Where, str], SearchStrategy[Any]] = {}
     if leaves:
         families.append(
             st.sampled_from(leaves).flatmap(
-                lambda leaf: st.sampled_from(leaf[2]).map(lambda new: replaced(body, leaf[0], new))
+                lambda leaf: _once(
+                    by_leaf,
+                    leaf[0],
+                    lambda: st.sampled_from(leaf[2]).map(lambda new: replaced(body, leaf[0], new)),
+                )
             )
         )
     keys = near._keys(body)
@@ -312,8 +339,21 @@ def _one_mutation(near: Near, body: Any) -> SearchStrategy[Any]:
         families.append(st.sampled_from(keys).map(lambda item: item[1](body)))
     sites = _batch_sites(near.model, body)
     if sites:
-        families.append(st.sampled_from(sites).flatmap(lambda site: _resized(near, body, *site)))
+        families.append(
+            st.sampled_from(sites).flatmap(
+                lambda site: _once(by_site, site, lambda: _resized(near, body, *site))
+            )
+        )
     return st.one_of(families) if families else st.just(body)
+
+
+def _once(
+    built: Dict[Any, SearchStrategy[Any]], key: Any, make: Callable[[], SearchStrategy[Any]]
+) -> SearchStrategy[Any]:
+    found = built.get(key)
+    if found is None:
+        found = built[key] = make()
+    return found
 
 
 def _resized(near: Near, body: Any, where: Where, path: str) -> SearchStrategy[Any]:

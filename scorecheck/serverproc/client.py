@@ -9,6 +9,7 @@ without leaking credentials.
 from __future__ import annotations
 
 import base64
+import functools
 import shlex
 import time
 import uuid
@@ -24,8 +25,9 @@ from ..model import Observation, RequestSpec
 from .logs import has_access_line
 from .process import ServerStartError
 from .secrets import REDACTED, Redactor, is_secret_header
+from .transport import ID_HEADER, DirectTransport, Transport
 
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = ID_HEADER
 _SECRET_QUERY = frozenset({"code", "key", "token", "sig", "signature", "access_token", "api-key", "apikey"})
 # Paths for which the server writes an access line (`POST /score 200 0.516ms 28`); others log none.
 _LOGGED_PATHS = ("/score", "/swagger.json")
@@ -117,8 +119,14 @@ def _header_list(spec: RequestSpec, extra: Sequence[Tuple[str, str]]) -> List[Tu
 
 
 def build_url(base_url: str, spec: RequestSpec) -> str:
-    url = base_url.rstrip("/") + "/" + spec.path.lstrip("/")
-    prepared = requests.Request(spec.method, url, params=list(spec.query)).prepare()
+    return _prepared_url(base_url.rstrip("/") + "/" + spec.path.lstrip("/"), spec.query)
+
+
+@functools.lru_cache(maxsize=1024)
+def _prepared_url(url: str, query: Tuple[Tuple[str, str], ...]) -> str:
+    """The URL as requests sends it; a run renders the same few thousands of times, one per request."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, list(query))
     return str(prepared.url)
 
 
@@ -177,6 +185,7 @@ class Client:
         redactor: Optional[Redactor] = None,
         timings: Optional[Timings] = None,
         on_sent: Optional[Callable[[Optional[int]], None]] = None,
+        transport: Optional[Transport] = None,
     ) -> None:
         self.base_url = base_url
         # Called after every request with its status (None: no answer); the memory check samples the workers.
@@ -187,7 +196,8 @@ class Client:
         self.log_wait_s = log_wait_s
         # What comes back may echo a credential sent: every observation is redacted before anyone sees it.
         self.redactor = redactor or Redactor(self.headers)
-        self._session = requests.Session()
+        # What goes on the wire is what `requests.Session.request` sends; `SessionTransport` is requests itself.
+        self._transport = transport if transport is not None else DirectTransport()
         # Every answered request's latency, shared by the clients of one run, for the reports' distribution.
         self.timings = timings if timings is not None else Timings()
 
@@ -208,8 +218,7 @@ class Client:
             self.logs.begin_request(request_id)
         started = time.perf_counter()
         try:
-            response = self._session.request(timeout=timeout, **self._arguments(spec, request_id))
-            body = response.content
+            answer = self._transport.exchange(self._arguments(spec, request_id), timeout)
         except requests.RequestException as exc:
             self._sent(None)
             elapsed = (time.perf_counter() - started) * 1000
@@ -224,15 +233,16 @@ class Client:
             ) from exc
         elapsed = (time.perf_counter() - started) * 1000
         self.timings.add(elapsed)
-        self._sent(response.status_code)
+        self._sent(answer.status)
         redact = self.redactor
+        body = answer.body
         return Observation(
-            status=response.status_code,
-            headers=tuple((str(k), redact.text(str(v))) for k, v in response.raw.headers.items()),
+            status=answer.status,
+            headers=tuple((str(k), redact.text(str(v))) for k, v in answer.headers),
             body=redact.data(body) if redact.active else body,
             elapsed_ms=elapsed,
             request_id=request_id,
-            log_lines=self._gather(request_id, (spec.method, spec.path, response.status_code)),
+            log_lines=self._gather(request_id, (spec.method, spec.path, answer.status)),
             curl=self.curl(spec),
         )
 
@@ -280,7 +290,7 @@ class Client:
             time.sleep(0.005)
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
     def __enter__(self) -> Client:
         return self

@@ -9,12 +9,15 @@ from typing import Any, Callable, Dict, List
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import seed as seed_
 from hypothesis import strategies as st
 from inference_schema.parameter_types.numpy_parameter_type import NumpyParameterType
 
 from scorecheck.fixtures.load import load_fixtures
 from scorecheck.model import Case, RequestSpec
+from scorecheck.phases import near as near_module
 from scorecheck.phases.hostile import broken_json_body, hostile_requests
+from scorecheck.phases.near import Near
 from scorecheck.phases.schemas import generation_schema, infer_schema, output_schema_from_swagger, validator
 from scorecheck.phases.strategies import (
     fixture_bodies,
@@ -275,3 +278,40 @@ def test_malformed_requests_are_never_well_formed() -> None:
     assert {None, "application/json", "text/plain"} <= kinds
     assert any(not r.body for r in seen)
     assert any(len(r.body or b"") >= 64 * 1024 for r in seen)
+
+
+# Batches and numbers, no optional key: hypothesis labels a sampled key mutation by the identity of its objects,
+# so with a key to drop the two strategies draw the same kinds of bodies but not the same sequence.
+BATCHES = {
+    "a.yaml": 'request: {json: {"data": [[1, 2.5], [0.5, 3]], "scale": 2}}\nexpect: {status: 200}\n',
+    "b.yaml": 'request: {json: {"data": [[3, 4.0]], "scale": 1}}\nexpect: {status: 200}\n',
+}
+
+
+def _drawn(strategy: st.SearchStrategy[RequestSpec], seed: int) -> List[bytes]:
+    seen: List[bytes] = []
+
+    @settings(QUICK, max_examples=150, phases=[Phase.generate])
+    @given(strategy)
+    def collect(request: RequestSpec) -> None:
+        seen.append(request.body or b"")
+
+    seed_(seed)(collect)()
+    return seen
+
+
+def test_mutation_strategies_are_built_once_per_body_without_changing_the_examples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    near = near_tier(_cases(tmp_path, BATCHES))
+    body = near.model.bodies[0]
+    assert near.mutation(body) is near.mutation(json.loads(json.dumps(body)))
+    assert near.mutation({"data": [[1, 2.5]], "scale": 2}) is not near.mutation(
+        {"data": [[1, 2.5]], "scale": 2.0}
+    )
+    cached = [_drawn(near_tier(_cases(tmp_path, BATCHES)).strategy(), seed) for seed in (1, 2)]
+    # Built anew for every draw, as before the cache: the very same examples, seed by seed.
+    monkeypatch.setattr(Near, "mutation", near_module._one_mutation)
+    fresh = [_drawn(near_tier(_cases(tmp_path, BATCHES)).strategy(), seed) for seed in (1, 2)]
+    assert cached == fresh
+    assert len(set(cached[0])) > 20  # the search did explore
