@@ -36,8 +36,10 @@ from .inputmodel import (
 
 MAX_BODY_BYTES = 1_000_000  # the default ladder stops at 100x the largest fixture batch or a body of 1 MB
 LADDER_FACTOR = 100
-# Distinct bodies whose mutation strategies are kept: a search of a few thousand examples meets fewer.
+# Distinct bodies whose mutation strategies are kept (a search of a few thousand examples meets fewer), and the
+# text of their keys: each strategy holds its body, so large fixtures are kept fewer at a time.
 KEPT_BODIES = 4096
+KEPT_KEY_CHARS = 4_000_000
 Where = Tuple[Any, ...]
 Mutation = Callable[[Any], Any]
 
@@ -195,6 +197,7 @@ class Near:
         self.raw = list(raw)
         self.max_batch = max_batch
         self._mutations: Dict[str, SearchStrategy[Any]] = {}
+        self._kept_chars = 0
 
     def mutation(self, body: Any) -> SearchStrategy[Any]:
         """One mutation of `body`, as a strategy built once per distinct body.
@@ -205,9 +208,11 @@ class Near:
         key = repr(body)  # exact for JSON values: 1, 1.0 and True differ, and so does key order
         found = self._mutations.get(key)
         if found is None:
-            if len(self._mutations) >= KEPT_BODIES:
+            if len(self._mutations) >= KEPT_BODIES or self._kept_chars + len(key) > KEPT_KEY_CHARS:
                 self._mutations.clear()
+                self._kept_chars = 0
             found = self._mutations[key] = _one_mutation(self, body)
+            self._kept_chars += len(key)
         return found
 
     @property

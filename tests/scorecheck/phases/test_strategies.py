@@ -315,3 +315,14 @@ def test_mutation_strategies_are_built_once_per_body_without_changing_the_exampl
     fresh = [_drawn(near_tier(_cases(tmp_path, BATCHES)).strategy(), seed) for seed in (1, 2)]
     assert cached == fresh
     assert len(set(cached[0])) > 20  # the search did explore
+
+
+def test_large_bodies_are_kept_fewer_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each kept strategy holds its body: the cache is bounded by its keys' text, not only by their number.
+    near = near_tier(_cases(tmp_path, BATCHES))
+    first, second = near.model.bodies[0], near.model.bodies[1]
+    monkeypatch.setattr(near_module, "KEPT_KEY_CHARS", len(repr(first)) + 1)
+    kept = near.mutation(first)
+    assert near.mutation(first) is kept
+    near.mutation(second)  # over the budget: what was kept is let go
+    assert near.mutation(first) is not kept
