@@ -47,13 +47,17 @@ def escaped_args(args: Tuple[Any, ...]) -> Tuple[Any, ...]:
     return tuple(_escape_arg(a) for a in args)
 
 
+def escaped_template(msg: str) -> str:
+    """A message template with CR, NUL and the other control characters escaped; its line breaks and tabs kept."""
+    return msg if isinstance(msg, Verbatim) else escape_controls(msg, keep="\n\t")
+
+
 def escape_record(record: logging.LogRecord) -> None:
     """Make a record unable to forge log lines: its arguments (where request text goes: paths, queries, ids,
     header values, file names) have every control character escaped, line breaks included; the message template
     keeps its line breaks and tabs (multi-line messages the code wrote) but loses CR, NUL and the rest."""
-    msg = record.msg
-    if isinstance(msg, str) and not isinstance(msg, Verbatim):
-        record.msg = escape_controls(msg, keep="\n\t")
+    if isinstance(record.msg, str):
+        record.msg = escaped_template(record.msg)
     args = record.args
     if isinstance(args, tuple) and args:
         record.args = escaped_args(args)

@@ -16,7 +16,7 @@ import os
 import time
 from typing import Any, Mapping, Optional, Tuple
 
-from .log_format import AMLLogFormatter, RootAccessFilter, escape_controls, escaped_args
+from .log_format import AMLLogFormatter, RootAccessFilter, escaped_args, escaped_template
 
 
 class DirectRoute:
@@ -105,5 +105,5 @@ def log_fast(
             logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, args, None, extra=extra)
         )
         return
-    template = escape_controls(message, keep="\n\t")
+    template = escaped_template(message)
     route.write(logger.name, template % escaped_args(args) if args else template)

@@ -81,6 +81,8 @@ class LingeringClose:
         self._order: Deque[_Closing] = collections.deque()  # by deadline: every linger is equally long
 
     def __call__(self, sock: socket.socket, timeout: float = LINGER_S, max_drain: int = MAX_DRAIN) -> None:
+        # `timeout` is gunicorn's own default whenever it calls; the linger time is this closer's (`linger_s`), one
+        # for every socket, which keeps `_order` in deadline order.
         if self._holds(sock):
             return  # gunicorn closes twice after a failed response: the first call is under way
         try:

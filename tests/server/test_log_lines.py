@@ -10,7 +10,7 @@ import re
 from typing import Any, Iterator, Tuple
 
 import pytest
-from azmlinfsrv.log_format import install_log_escaping
+from azmlinfsrv.log_format import Verbatim, install_log_escaping
 from azmlinfsrv.log_lines import direct_route, log_fast
 from azmlinfsrv.logs.configure import builtin_config
 
@@ -22,6 +22,7 @@ CASES: Tuple[Tuple[str, str, Tuple[Any, ...]], ...] = (
     ("azmlinfsrv", "%s %s %s %.3fms %s", ("POST", "/ünïcödé/\u2028/😀", "200", 12.3456, "7")),
     ("azmlinfsrv", "template with a\ttab\nand a\rCR: %s", ("arg",)),
     ("azmlinfsrv", "100%% literal %d", (5,)),
+    ("azmlinfsrv", Verbatim("a listing the server made\r\n  kept as written\x00"), ()),
     (
         "gunicorn.access",
         "%s",
