@@ -10,11 +10,11 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from benchkit.measure import ServerResult, Settings, measure_all
 from benchkit.procs import cleanup_on_exit
 from benchkit.report import build_rows, format_table, write_json
 from benchkit.servers import ALL_SERVERS, BARE, OURS, REFERENCE, Layout, gunicorn_flags, ours_worker, specs
+from benchkit.split import probe_env
 from benchkit.summary import KindLine, conversion_us, format_summary, kind_line
 from benchkit.venvs import ensure_reference_venv, package_version
 
@@ -126,8 +127,19 @@ def _server_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_") and k not in drop}
 
 
-def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path, kind: Kind) -> Settings:
+def _settings(
+    args: argparse.Namespace,
+    wrk: str,
+    logs: Path,
+    workdir: Path,
+    kind: Kind,
+    *,
+    conversion: Callable[[str], float | None] | None = None,
+) -> Settings:
+    """The knobs for one kind; for a kind inference-schema converts, `conversion` measures it in isolation and the
+    servers get the run() probe (benchkit/split.py)."""
     server_cpu, load_cpu = _cpus(args)
+    run_cpu_dir = workdir / "run-cpu" if conversion is not None else None
     conns = tuple(int(c) for c in args.connections.split(",") if c.strip())
     if not conns or min(conns) < 1:
         raise SystemExit("--connections: give positive integers, e.g. 1,8")
@@ -148,8 +160,10 @@ def _settings(args: argparse.Namespace, wrk: str, logs: Path, workdir: Path, kin
         lua=BENCH / "scripts" / "post_score.lua",
         logs=logs,
         workdir=workdir,
-        env=_server_env(),
+        env=probe_env(_server_env(), run_cpu_dir) if run_cpu_dir else _server_env(),
         body=kind.body,
+        run_cpu_dir=run_cpu_dir,
+        conversion=conversion,
     )
 
 
@@ -261,7 +275,8 @@ def _run_kind(
     layout = _layout(args, keys, kind)
     logs = args.results_dir / f"logs-{stamp}-{kind.name}"
     with tempfile.TemporaryDirectory(prefix="azbench-") as workdir, cleanup_on_exit():
-        settings = _settings(args, wrk, logs, Path(workdir), kind)
+        conversion = _conversion(layout, kind, _cpus(args)[0]) if kind.converts else None
+        settings = _settings(args, wrk, logs, Path(workdir), kind, conversion=conversion)
         results = measure_all(specs(layout, keys), settings)
     rows = build_rows(results, settings.connections)
     print()
@@ -272,28 +287,24 @@ def _run_kind(
     for r in results.values():
         if r.error:
             print(f"\n{r.label} FAILED: {r.error.splitlines()[0]} (see its log in {settings.logs})")
-    conversions = _conversions(layout, kind, settings) if kind.converts else (None, None)
-    line = kind_line(kind.name, results, max(settings.connections), conversions)
+    line = kind_line(kind.name, results, max(settings.connections))
     out = args.results_dir / f"bench-{stamp}-{kind.name}.json"
     write_json(out, {**_meta(args, layout, settings, wrk), "kind": line.as_dict()}, results, rows)
     print(f"\nJSON: {out}\nServer logs: {settings.logs}")
     return line, any(r.error for r in results.values())
 
 
-def _conversions(layout: Layout, kind: Kind, settings: Settings) -> tuple[float | None, float | None]:
-    """inference-schema's conversion and run() per call, in each server's venv, on the servers' core: the median
-    of three alternating measurements each (a busy machine sways one by more than the overhead it is subtracted
-    from)."""
-    script = layout.score_script
-    pythons = (layout.ref_bin / "python", layout.ours_bin / "python")
-    samples: list[list[float]] = [[], []]
-    for _ in range(3):
-        for index, python in enumerate(pythons):
-            value = conversion_us(python, script, kind.body, settings.server_cpu)
-            if value is not None:
-                samples[index].append(value)
-    ref, ours = (statistics.median(values) if values else None for values in samples)
-    return ref, ours
+def _conversion(layout: Layout, kind: Kind, cpu: int | None) -> Callable[[str], float | None]:
+    """inference-schema's conversion and run() per call in isolation (bench/conversion.py), in the venv of the
+    server with this key, on the servers' core. It is measured right after each of that server's runs: the
+    machine's speed drifts by more between rounds than the overhead the figure is subtracted from."""
+    pythons = {REFERENCE: layout.ref_bin / "python", OURS: layout.ours_bin / "python"}
+
+    def measure(key: str) -> float | None:
+        python = pythons.get(key)
+        return None if python is None else conversion_us(python, layout.score_script, kind.body, cpu)
+
+    return measure
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ from benchkit.loadgen import WrkResult, run_wrk
 from benchkit.memory import TreeMemory, descendants, tree_memory
 from benchkit.procs import Server, free_port, launch, pinned, running, wait_ready
 from benchkit.servers import ServerSpec
+from benchkit.split import per_call_us, totals
 
 _T = TypeVar("_T")
 SCORE_BODY = b'{"data": [[1.0, 2.0, 3.0, 4.0]]}'
@@ -51,6 +52,11 @@ class Settings:
     env: dict[str, str]
     # The JSON body POSTed to /score (the script kind's, see kinds.py).
     body: bytes = SCORE_BODY
+    # Where the servers' run() probe writes (split.py), for the kinds inference-schema converts; else None.
+    run_cpu_dir: Path | None = None
+    # Called with a server's key after each of its runs at the highest concurrency: inference-schema's conversion
+    # and run() in isolation (µs per call, in that server's venv), measured next to the run it is subtracted from.
+    conversion: Callable[[str], float | None] | None = None
 
 
 def median_or_none(values: Sequence[float]) -> float | None:
@@ -71,6 +77,10 @@ class ServerResult:
     loads: dict[int, list[WrkResult]] = field(default_factory=dict)
     background: list[float] = field(default_factory=list)
     cpu_us_per_req: dict[int, list[float]] = field(default_factory=dict)
+    # Per round, at the highest concurrency (converting kinds only): run() with its conversion, µs per call,
+    # inside the server (split.py) and in isolation (bench/conversion.py).
+    in_server_run_us: list[float | None] = field(default_factory=list)
+    isolated_run_us: list[float | None] = field(default_factory=list)
     score_response: str = ""
 
     def load_median(self, conns: int, pick: Callable[[WrkResult], float]) -> float | None:
@@ -98,6 +108,8 @@ class ServerResult:
             "loads": {str(c): [r.as_dict() for r in rs] for c, rs in self.loads.items()},
             "background_cpu_share_during_wrk": self.background,
             "server_cpu_us_per_request": {str(c): v for c, v in self.cpu_us_per_req.items()},
+            "run_us_in_server_per_round": self.in_server_run_us,
+            "run_us_isolated_per_round": self.isolated_run_us,
             "score_response": self.score_response,
         }
 
@@ -140,12 +152,22 @@ def _wrk(settings: Settings, url: str, conns: int, duration_s: int) -> WrkResult
     )
 
 
-def _one_wrk(settings: Settings, url: str, conns: int, server: Server) -> tuple[WrkResult, ForeignCpu]:
-    """A wrk run once the machine is quiet, noting other processes' CPU share meanwhile."""
+@dataclass(frozen=True)
+class _Run:
+    wrk: WrkResult
+    foreign: ForeignCpu
+    in_server_run_us: float | None
+
+
+def _one_wrk(settings: Settings, url: str, conns: int, server: Server) -> _Run:
+    """A wrk run once the machine is quiet, noting other processes' CPU share meanwhile, and the CPU per
+    decorated run() inside the server when the probe is loaded."""
     settings.patience.wait_quiet()
-    with ForeignCpu(tuple(descendants(server.pid))) as foreign:
+    pids = tuple(descendants(server.pid))
+    before = totals(settings.run_cpu_dir, pids)
+    with ForeignCpu(pids) as foreign:
         run = _wrk(settings, url, conns, settings.duration_s)
-    return run, foreign
+    return _Run(run, foreign, per_call_us(before, totals(settings.run_cpu_dir, pids)))
 
 
 def _measured_wrk(settings: Settings, url: str, conns: int, server: Server, result: ServerResult) -> None:
@@ -153,18 +175,22 @@ def _measured_wrk(settings: Settings, url: str, conns: int, server: Server, resu
     when other processes were busy meanwhile. The run with the least background CPU is kept.
     """
     print(f", wrk -c{conns} -d{settings.duration_s}s", flush=True)
-    run, foreign = _one_wrk(settings, url, conns, server)
+    kept = _one_wrk(settings, url, conns, server)
     for _ in range(settings.retries):
-        if foreign.share <= settings.quiet_threshold or not settings.patience.take(settings.duration_s):
+        if kept.foreign.share <= settings.quiet_threshold or not settings.patience.take(settings.duration_s):
             break
-        print(f"    ... {foreign.share:.0%} background CPU meanwhile: again", flush=True)
-        again, again_foreign = _one_wrk(settings, url, conns, server)
-        if again_foreign.share < foreign.share:
-            run, foreign = again, again_foreign
+        print(f"    ... {kept.foreign.share:.0%} background CPU meanwhile: again", flush=True)
+        again = _one_wrk(settings, url, conns, server)
+        if again.foreign.share < kept.foreign.share:
+            kept = again
+    run = kept.wrk
     result.loads.setdefault(conns, []).append(run)
-    result.background.append(foreign.share)
-    per_req = foreign.tree_cpu_s * 1e6 / run.requests if run.requests else 0.0
+    result.background.append(kept.foreign.share)
+    per_req = kept.foreign.tree_cpu_s * 1e6 / run.requests if run.requests else 0.0
     result.cpu_us_per_req.setdefault(conns, []).append(per_req)
+    if settings.conversion is not None and conns == max(settings.connections):
+        result.in_server_run_us.append(kept.in_server_run_us)
+        result.isolated_run_us.append(settings.conversion(result.key))
 
 
 _FAILURES = (RuntimeError, OSError, ValueError)

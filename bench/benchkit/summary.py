@@ -1,6 +1,15 @@
 """One line per script kind: throughput, p99 and CPU per request of both servers, and for the kinds whose input
-inference-schema converts, each server's own overhead per request (CPU per request minus the conversion and
-run(), measured in isolation by bench/conversion.py in that server's venv)."""
+inference-schema converts, each server's own overhead per request: CPU per request minus the conversion and
+run(), two ways.
+
+* Isolated: the conversion and run() measured by bench/conversion.py in that server's venv, in a bare
+  interpreter, right after each of that server's runs (the issue's definition).
+* In the server: the same call timed inside the serving worker by the probe (benchkit/split.py), in the same
+  run as the CPU per request; there it runs with caches the server's own code shares.
+
+Each overhead ratio is the median over rounds of that round's ours/reference ratio, so that drift between
+rounds (the machine's speed moves by more than the overheads on a shared host) cancels within a pair.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +23,18 @@ from benchkit.measure import ServerResult
 from benchkit.procs import pinned
 from benchkit.servers import OURS, REFERENCE
 
-CONVERSION_CALLS = 2000
+CONVERSION_CALLS = 1500
+
+
+@dataclass(frozen=True)
+class Overhead:
+    """A server's own overhead per request with one measure of the conversion: medians over rounds."""
+
+    ref_run_us: float | None
+    ours_run_us: float | None
+    ref_us: float | None
+    ours_us: float | None
+    ratio: float | None
 
 
 @dataclass(frozen=True)
@@ -27,33 +47,11 @@ class KindLine:
     p99_ratio: float | None
     ref_cpu_us: float | None
     ours_cpu_us: float | None
-    ref_conversion_us: float | None = None
-    ours_conversion_us: float | None = None
-
-    @property
-    def ref_overhead_us(self) -> float | None:
-        return _minus(self.ref_cpu_us, self.ref_conversion_us)
-
-    @property
-    def ours_overhead_us(self) -> float | None:
-        return _minus(self.ours_cpu_us, self.ours_conversion_us)
-
-    @property
-    def overhead_ratio(self) -> float | None:
-        ours, ref = self.ours_overhead_us, self.ref_overhead_us
-        return ours / ref if ours is not None and ref else None
+    isolated: Overhead | None = None
+    in_server: Overhead | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            **asdict(self),
-            "ref_overhead_us": self.ref_overhead_us,
-            "ours_overhead_us": self.ours_overhead_us,
-            "overhead_ratio": self.overhead_ratio,
-        }
-
-
-def _minus(total: float | None, part: float | None) -> float | None:
-    return total - part if total is not None and part is not None else None
+        return asdict(self)
 
 
 def conversion_us(python: Path, script: Path, body: bytes, cpu: int | None) -> float | None:
@@ -77,13 +75,33 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def kind_line(
-    kind: str, results: dict[str, ServerResult], conns: int, conversions: tuple[float | None, float | None]
-) -> KindLine:
+def _overhead(cpu: list[list[float]], runs: list[list[float | None]]) -> Overhead | None:
+    """Per round: CPU per request minus run() for each server, then their ratio; None without run() figures."""
+    if not runs[0] or not runs[1]:
+        return None
+    rounds = [
+        (c_ref - r_ref, c_ours - r_ours)
+        for c_ref, c_ours, r_ref, r_ours in zip(cpu[0], cpu[1], runs[0], runs[1])
+        if r_ref is not None and r_ours is not None
+    ]
+    if not rounds:
+        return None
+    present = [[r for r in side if r is not None] for side in runs]
+    return Overhead(
+        _median(present[0]),
+        _median(present[1]),
+        _median([ref for ref, _ in rounds]),
+        _median([ours for _, ours in rounds]),
+        _median([ours / ref for ref, ours in rounds if ref > 0]),
+    )
+
+
+def kind_line(kind: str, results: dict[str, ServerResult], conns: int) -> KindLine:
     ref, ours = results.get(REFERENCE), results.get(OURS)
-    rps = [[w.rps for w in r.loads.get(conns, [])] if r else [] for r in (ref, ours)]
-    p99 = [[w.lat_p99_us for w in r.loads.get(conns, [])] if r else [] for r in (ref, ours)]
-    cpu = [list(r.cpu_us_per_req.get(conns, [])) if r else [] for r in (ref, ours)]
+    pair = (ref, ours)
+    rps = [[w.rps for w in r.loads.get(conns, [])] if r else [] for r in pair]
+    p99 = [[w.lat_p99_us for w in r.loads.get(conns, [])] if r else [] for r in pair]
+    cpu = [list(r.cpu_us_per_req.get(conns, [])) if r else [] for r in pair]
     return KindLine(
         kind,
         conns,
@@ -93,13 +111,23 @@ def kind_line(
         _paired(p99[1], p99[0]),
         _median(cpu[0]),
         _median(cpu[1]),
-        conversions[0],
-        conversions[1],
+        _overhead(cpu, [list(r.isolated_run_us) if r else [] for r in pair]),
+        _overhead(cpu, [list(r.in_server_run_us) if r else [] for r in pair]),
     )
 
 
 def _fmt(value: float | None, digits: int = 0, suffix: str = "") -> str:
     return "-" if value is None else f"{value:,.{digits}f}{suffix}"
+
+
+def _pair(first: float | None, second: float | None) -> str:
+    return "-" if first is None and second is None else f"{_fmt(first)}, {_fmt(second)}"
+
+
+def _overhead_cells(o: Overhead | None) -> list[str]:
+    if o is None:
+        return ["-", "-", "-"]
+    return [_pair(o.ref_run_us, o.ours_run_us), _pair(o.ref_us, o.ours_us), _fmt(o.ratio, 2, "x")]
 
 
 def format_summary(lines: list[KindLine]) -> str:
@@ -112,7 +140,10 @@ def format_summary(lines: list[KindLine]) -> str:
         "p99 ours/ref",
         "ref CPU/req us",
         "ours CPU/req us",
-        "conversion+run us (ref, ours)",
+        "conversion+run isolated us (ref, ours)",
+        "overhead us (ref, ours)",
+        "overhead ours/ref",
+        "conversion+run in server us (ref, ours)",
         "overhead us (ref, ours)",
         "overhead ours/ref",
     ]
@@ -126,9 +157,8 @@ def format_summary(lines: list[KindLine]) -> str:
             _fmt(k.p99_ratio, 2, "x"),
             _fmt(k.ref_cpu_us),
             _fmt(k.ours_cpu_us),
-            f"{_fmt(k.ref_conversion_us)}, {_fmt(k.ours_conversion_us)}" if k.ref_conversion_us else "-",
-            f"{_fmt(k.ref_overhead_us)}, {_fmt(k.ours_overhead_us)}" if k.ref_overhead_us else "-",
-            _fmt(k.overhead_ratio, 2, "x"),
+            *_overhead_cells(k.isolated),
+            *_overhead_cells(k.in_server),
         ]
         for k in lines
     ]

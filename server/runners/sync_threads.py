@@ -47,9 +47,11 @@ import time
 from typing import Any, List, Optional, Tuple
 
 from gunicorn import util as gunicorn_util
+from gunicorn.http import wsgi as gunicorn_wsgi
 from gunicorn.workers.sync import SyncWorker
 
 from ..config import STOP_LINGER_S
+from . import wire
 from .gunicorn_base import OurWorker
 from .head_gate import GONE, READY, HeadGate, head_state
 from .linger import LingeringClose, install
@@ -98,6 +100,7 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         # This process is this worker's alone (forked by the arbiter), so the swap touches no other server. TLS
         # sockets cannot be read without blocking the way the lingering close reads: they keep gunicorn's close.
         self._closer = None if self.cfg.is_ssl else install(gunicorn_util)
+        wire.install(gunicorn_util, gunicorn_wsgi)
         self._main_busy = threading.Event()
         self._channel = ReadyChannel()
         if HeadGate.available() and not self.cfg.is_ssl:
