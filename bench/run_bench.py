@@ -296,8 +296,8 @@ def _run_kind(
 
 def _conversion(layout: Layout, kind: Kind, cpu: int | None) -> Callable[[str], float | None]:
     """inference-schema's conversion and run() per call in isolation (bench/conversion.py), in the venv of the
-    server with this key, on the servers' core. It is measured right after each of that server's runs: the
-    machine's speed drifts by more between rounds than the overhead the figure is subtracted from."""
+    server with this key, on the servers' core. It is measured around each of that server's runs: the machine's
+    speed drifts by more between rounds than the overhead the figure is subtracted from."""
     pythons = {REFERENCE: layout.ref_bin / "python", OURS: layout.ours_bin / "python"}
 
     def measure(key: str) -> float | None:

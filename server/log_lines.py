@@ -19,6 +19,24 @@ from typing import Any, Mapping, Optional, Tuple
 from .log_format import AMLLogFormatter, RootAccessFilter, escaped_args, escaped_template
 
 
+class _ProcessId:
+    """This process's id for the `[pid]` of each line: `os.getpid()` is a system call, and the id changes only in
+    the child of a fork, where it is read again."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = os.getpid()
+        if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+            os.register_at_fork(after_in_child=self.refresh)
+
+    def refresh(self) -> None:
+        self.value = os.getpid()
+
+
+PROCESS_ID = _ProcessId()
+
+
 class DirectRoute:
     """Where a logger's INFO lines end up when nothing between the call and the stream changes them."""
 
@@ -39,7 +57,7 @@ class DirectRoute:
         stamp = self.formatter.stamp(ct, int((ct - int(ct)) * 1000) + 0.0)
         level = logging.getLevelName(logging.INFO)[:1]
         handler = self.handler
-        line = f"{stamp} {level} [{os.getpid()}] {name} - {message}{handler.terminator}"
+        line = f"{stamp} {level} [{PROCESS_ID.value}] {name} - {message}{handler.terminator}"
         handler.acquire()
         try:
             stream = handler.stream

@@ -54,8 +54,9 @@ class Settings:
     body: bytes = SCORE_BODY
     # Where the servers' run() probe writes (split.py), for the kinds inference-schema converts; else None.
     run_cpu_dir: Path | None = None
-    # Called with a server's key after each of its runs at the highest concurrency: inference-schema's conversion
-    # and run() in isolation (µs per call, in that server's venv), measured next to the run it is subtracted from.
+    # Called with a server's key right before and right after each of its runs at the highest concurrency:
+    # inference-schema's conversion and run() in isolation (µs per call, in that server's venv); the mean of the
+    # two brackets the run it is subtracted from.
     conversion: Callable[[str], float | None] | None = None
 
 
@@ -175,6 +176,8 @@ def _measured_wrk(settings: Settings, url: str, conns: int, server: Server, resu
     when other processes were busy meanwhile. The run with the least background CPU is kept.
     """
     print(f", wrk -c{conns} -d{settings.duration_s}s", flush=True)
+    conversion = settings.conversion if conns == max(settings.connections) else None
+    before = conversion(result.key) if conversion is not None else None
     kept = _one_wrk(settings, url, conns, server)
     for _ in range(settings.retries):
         if kept.foreign.share <= settings.quiet_threshold or not settings.patience.take(settings.duration_s):
@@ -188,9 +191,14 @@ def _measured_wrk(settings: Settings, url: str, conns: int, server: Server, resu
     result.background.append(kept.foreign.share)
     per_req = kept.foreign.tree_cpu_s * 1e6 / run.requests if run.requests else 0.0
     result.cpu_us_per_req.setdefault(conns, []).append(per_req)
-    if settings.conversion is not None and conns == max(settings.connections):
+    if conversion is not None:
         result.in_server_run_us.append(kept.in_server_run_us)
-        result.isolated_run_us.append(settings.conversion(result.key))
+        result.isolated_run_us.append(_mean_of_present(before, conversion(result.key)))
+
+
+def _mean_of_present(*values: float | None) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
 
 
 _FAILURES = (RuntimeError, OSError, ValueError)

@@ -3,7 +3,7 @@ inference-schema converts, each server's own overhead per request: CPU per reque
 run(), two ways.
 
 * Isolated: the conversion and run() measured by bench/conversion.py in that server's venv, in a bare
-  interpreter, right after each of that server's runs (the issue's definition).
+  interpreter, right before and after each of that server's runs (the issue's definition).
 * In the server: the same call timed inside the serving worker by the probe (benchkit/split.py), in the same
   run as the CPU per request; there it runs with caches the server's own code shares.
 

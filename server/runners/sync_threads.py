@@ -52,6 +52,7 @@ from gunicorn.workers.sync import SyncWorker
 
 from ..config import STOP_LINGER_S
 from . import wire
+from .cached_settings import cache_settings
 from .gunicorn_base import OurWorker
 from .head_gate import GONE, READY, HeadGate, head_state
 from .linger import LingeringClose, install
@@ -81,6 +82,10 @@ class ReadyChannel:
         os.write(self._write_fd, b".")
 
     def take(self) -> Optional[Accepted]:
+        # The main loop asks before every connection; an empty queue answers without a system call. An item put
+        # but whose byte is not written yet is found on a later call (or by select, once the byte is there).
+        if self._items.empty():
+            return None
         try:
             if not os.read(self.fd, 1):
                 return None
@@ -101,6 +106,7 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         # sockets cannot be read without blocking the way the lingering close reads: they keep gunicorn's close.
         self._closer = None if self.cfg.is_ssl else install(gunicorn_util)
         wire.install(gunicorn_util, gunicorn_wsgi)
+        cache_settings(self.cfg)
         self._main_busy = threading.Event()
         self._channel = ReadyChannel()
         if HeadGate.available() and not self.cfg.is_ssl:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import logging
 import logging.config
+import os
 import re
 from typing import Any, Iterator, Tuple
 
 import pytest
 from azmlinfsrv.log_format import Verbatim, install_log_escaping
-from azmlinfsrv.log_lines import direct_route, log_fast
+from azmlinfsrv.log_lines import PROCESS_ID, direct_route, log_fast
 from azmlinfsrv.logs.configure import builtin_config
 
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} ", re.MULTILINE)
@@ -148,3 +149,22 @@ def test_a_lone_mapping_argument_goes_through_logging(stdout: io.StringIO) -> No
     logger = configured("azmlinfsrv")
     log_fast(logger, "%(a)s", args=({"a": "mapped"},))
     assert written(stdout).endswith("azmlinfsrv - mapped\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_worker_writes_its_own_pid() -> None:
+    """The `[pid]` of a direct line is kept rather than asked for per line; a gunicorn worker is a fork of the
+    arbiter, so the child must see its own id, not the parent's."""
+    assert PROCESS_ID.value == os.getpid()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe and leaves at once
+        os.write(write_end, f"{PROCESS_ID.value} {os.getpid()}".encode())
+        os._exit(0)
+    os.close(write_end)
+    try:
+        reported = os.read(read_end, 100).decode().split()
+    finally:
+        os.close(read_end)
+        os.waitpid(child, 0)
+    assert reported[0] == reported[1] == str(child)
