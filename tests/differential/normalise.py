@@ -74,7 +74,9 @@ class LogRecord:
 def _mask(message: str, pids: Iterable[str]) -> str:
     message = re.sub(r"\b\d+\.\d{3}ms\b", "<ms>ms", message)
     for pid in pids:
-        message = re.sub(rf"\b{pid}\b", "<pid>", message)
+        # Only where a message names a process ("Worker with pid 123 ready", "Worker 123 loaded"): after the pids
+        # wrap around, a pid can equal another number in a message, such as a request line's content length.
+        message = re.sub(rf"\b(pid:? |Worker ){pid}\b", r"\1<pid>", message)
     return UUID.sub(b"<uuid>", message.encode()).decode()
 
 
