@@ -128,17 +128,12 @@ def _server_env() -> dict[str, str]:
 
 
 def _settings(
-    args: argparse.Namespace,
-    wrk: str,
-    logs: Path,
-    workdir: Path,
-    kind: Kind,
-    *,
-    conversion: Callable[[str], float | None] | None = None,
+    args: argparse.Namespace, wrk: str, logs: Path, workdir: Path, *, layout: Layout, kind: Kind
 ) -> Settings:
-    """The knobs for one kind; for a kind inference-schema converts, `conversion` measures it in isolation and the
-    servers get the run() probe (benchkit/split.py)."""
+    """The knobs for one kind; for a kind inference-schema converts, its conversion is measured in isolation around
+    each run and the servers get the run() probe (benchkit/split.py)."""
     server_cpu, load_cpu = _cpus(args)
+    conversion = _conversion(layout, kind, server_cpu) if kind.converts else None
     run_cpu_dir = workdir / "run-cpu" if conversion is not None else None
     conns = tuple(int(c) for c in args.connections.split(",") if c.strip())
     if not conns or min(conns) < 1:
@@ -275,8 +270,7 @@ def _run_kind(
     layout = _layout(args, keys, kind)
     logs = args.results_dir / f"logs-{stamp}-{kind.name}"
     with tempfile.TemporaryDirectory(prefix="azbench-") as workdir, cleanup_on_exit():
-        conversion = _conversion(layout, kind, _cpus(args)[0]) if kind.converts else None
-        settings = _settings(args, wrk, logs, Path(workdir), kind, conversion=conversion)
+        settings = _settings(args, wrk, logs, Path(workdir), layout=layout, kind=kind)
         results = measure_all(specs(layout, keys), settings)
     rows = build_rows(results, settings.connections)
     print()

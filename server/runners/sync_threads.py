@@ -32,7 +32,8 @@ connections and goes on to the next one at once.
 Two per-connection costs of the sync worker are trimmed, both invisible to clients: the heartbeat file is touched
 at most every `HEARTBEAT_S` instead of before every connection (the arbiter only needs a beat within the worker
 timeout), and accepted sockets skip the two fcntl calls that mark them close-on-exec, which Python sockets already
-are (PEP 446).
+are (PEP 446). Per request, the worker also reads its gunicorn settings from plain attributes once read
+(cached_settings.py) and writes each answer as gunicorn does with fewer system calls (wire.py).
 """
 
 from __future__ import annotations

@@ -68,9 +68,8 @@ def coalescing_response(base: Any, write: Callable[[Any, bytes], None]) -> Any:
         _stashing = False
 
         def write(self, arg: Any) -> None:
-            if self.headers_sent or self.chunked or not isinstance(arg, bytes) or not arg:
-                return super().write(arg)  # type: ignore[no-any-return]
-            if len(arg) > COALESCE_MAX_BYTES:
+            plain = isinstance(arg, bytes) and 0 < len(arg) <= COALESCE_MAX_BYTES
+            if self.headers_sent or self.chunked or not plain:
                 return super().write(arg)  # type: ignore[no-any-return]
             self._stashing = True
             try:
