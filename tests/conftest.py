@@ -14,9 +14,10 @@ if _TESTS_DIR not in sys.path:
 
 # Modules whose tests share module- or session-scoped server processes: under `-n N` (xdist's default
 # `load` distribution) each goes to one worker as a whole, so a shared server starts once, not per worker.
-# The differential modules also share one reference venv build and their server pairs per module.
+# The differential modules also share one reference venv build and their server pairs per module, and
+# test_packaging.py one build of the wheel and its venv (half a minute).
 # test_conformance_process.py starts a server per test, so its tests are better spread over the workers.
-_GROUPED_MODULES = ("tests/server/test_conformance_", "tests/differential/test_")
+_GROUPED_MODULES = ("tests/server/test_conformance_", "tests/differential/test_", "tests/test_packaging.py")
 _SPREAD_MODULES = frozenset({"tests/server/test_conformance_process.py"})
 
 

@@ -32,7 +32,6 @@ from ..model import (
     RequestSpec,
     Suite,
 )
-from ..serverproc.client import Client
 from .checks import (
     FAILURE,
     HOSTILE,
@@ -263,14 +262,7 @@ def property_phase(ctx: RunContext) -> Iterator[Event]:
     client = ctx.client
     budget = Budget.starting_now(config.max_time, config.request_timeout)
     # Its own client without log collection: the search needs speed, the re-check gathers the evidence.
-    with Client(
-        client.base_url,
-        timeout_s=client.timeout_s,
-        headers=client.headers,
-        redactor=client.redactor,
-        timings=client.timings,
-        on_sent=client.on_sent,
-    ) as fast:
+    with client.without_logs() as fast:
         sender = Sender(fast, ctx.server, budget)
         plan = make_plan(ctx, sender)
         settings = SearchSettings(

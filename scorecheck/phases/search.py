@@ -36,7 +36,7 @@ from hypothesis.strategies import SearchStrategy
 from .. import interrupts
 from ..model import Observation, RequestSpec
 from ..serverproc.client import Client, RequestError
-from ..serverproc.logs import has_access_line
+from ..serverproc.logs import has_any_access_line
 from ..serverproc.process import ServerProcess
 from .checks import (
     CHECKS,
@@ -190,10 +190,10 @@ class Sender:
 
     def _await_access_line(self, start: int, request: RequestSpec, status: int) -> None:
         """A 5xx is judged by its log lines (the script's traceback, the server's conversion warning), which
-        the log reader may not have read yet: wait for the request's access line, logged after them."""
+        the log reader may not have read yet: wait for one of the request's access lines, logged after them."""
         deadline = time.monotonic() + LOG_WAIT_S
         while self.server is not None and time.monotonic() < deadline:
-            if has_access_line(self.lines_since(start), request.method, request.path, status):
+            if has_any_access_line(self.lines_since(start), request.method, request.path, status):
                 return
             time.sleep(0.005)
 

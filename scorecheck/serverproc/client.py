@@ -201,6 +201,18 @@ class Client:
         # Every answered request's latency, shared by the clients of one run, for the reports' distribution.
         self.timings = timings if timings is not None else Timings()
 
+    def without_logs(self) -> Client:
+        """A client like this one (headers, redaction, timings, hook) that gathers no log lines: for phases that
+        send many requests and judge them on what comes back, not on what the server logged."""
+        return Client(
+            self.base_url,
+            timeout_s=self.timeout_s,
+            headers=self.headers,
+            redactor=self.redactor,
+            timings=self.timings,
+            on_sent=self.on_sent,
+        )
+
     def curl(self, spec: RequestSpec) -> str:
         return curl_command(self.base_url, spec, self.headers)
 
@@ -269,8 +281,10 @@ class Client:
         return arguments
 
     def _gather(self, request_id: str, access: Optional[Tuple[str, str, int]]) -> Tuple[str, ...]:
-        """This request's log lines. The server may log its access line just after answering, so poll
-        briefly for it; paths the server does not log get only a short grace."""
+        """This request's log lines. The server may log its access lines just after answering, so poll
+        briefly for them: the HTTP layer's line is the last of a request. Without it (a server whose HTTP layer
+        logs none), the server's own line and a short lull end the wait; a path without either gets only a
+        short grace."""
         if self.logs is None:
             return ()
         logged = access is not None and access[1].split("?", 1)[0] in _LOGGED_PATHS
@@ -282,12 +296,13 @@ class Client:
             now = time.monotonic()
             if latest != lines:
                 lines, quiet_since = latest, now
-            # After the access line, wait for a short lull: more lines of this request (the HTTP layer's
-            # own access line) follow within a millisecond or two.
-            done = access is not None and logged and has_access_line(lines, *access)
-            if (done and now - quiet_since >= QUIET_S) or now >= deadline:
-                return tuple(self.redactor.text(line) for line in lines)
+            if access is not None and has_access_line(lines, *access, http_layer=True):
+                break
+            own = access is not None and logged and has_access_line(lines, *access)
+            if (own and now - quiet_since >= QUIET_S) or now >= deadline:
+                break
             time.sleep(0.005)
+        return tuple(self.redactor.text(line) for line in lines)
 
     def close(self) -> None:
         self._transport.close()

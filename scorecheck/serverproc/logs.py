@@ -8,22 +8,36 @@ from __future__ import annotations
 import re
 from typing import Callable, List, Optional, Sequence
 
-# The server's per-request line: `POST /score 200 0.516ms 28` (see the server's log contract).
+# The server's own per-request line for `/score` and `/swagger.json`: `POST /score 200 0.516ms 28`.
 _ACCESS = r"\b{method} {path}(?:\?\S*)? {status} \d+(?:\.\d+)?ms\b"
+# The HTTP layer's access line (combined format, on gunicorn and on our waitress runner), for every route and
+# logged last of a request's lines: `"POST /infer HTTP/1.1" 500 163`.
+_HTTP_ACCESS = r'"{method} {path}(?:\?\S*)? HTTP/\d(?:\.\d)?" {status} '
 FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _TRACEBACK_START = "Traceback (most recent call last):"
 # A log record header (`2026-11-21 04:48:29,449 I [7776] azmlinfsrv - `) ends a traceback.
 _RECORD = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} [A-Z] \[\d+\] ")
 
 
-def access_line_pattern(method: str, path: str, status: int) -> re.Pattern[str]:
+def access_line_pattern(method: str, path: str, status: int, *, http_layer: bool = False) -> re.Pattern[str]:
+    """The server's own access line for this request, or with `http_layer` the HTTP layer's."""
     bare = path.split("?", 1)[0] or "/"
-    return re.compile(_ACCESS.format(method=re.escape(method.upper()), path=re.escape(bare), status=status))
+    template = _HTTP_ACCESS if http_layer else _ACCESS
+    return re.compile(template.format(method=re.escape(method.upper()), path=re.escape(bare), status=status))
 
 
-def has_access_line(lines: Sequence[str], method: str, path: str, status: int) -> bool:
-    pattern = access_line_pattern(method, path, status)
+def has_access_line(
+    lines: Sequence[str], method: str, path: str, status: int, *, http_layer: bool = False
+) -> bool:
+    pattern = access_line_pattern(method, path, status, http_layer=http_layer)
     return any(pattern.search(line) for line in lines)
+
+
+def has_any_access_line(lines: Sequence[str], method: str, path: str, status: int) -> bool:
+    """Either access line of this request: both come after the request's other lines (its traceback)."""
+    return has_access_line(lines, method, path, status, http_layer=True) or has_access_line(
+        lines, method, path, status
+    )
 
 
 def last_traceback(lines: Sequence[str]) -> List[str]:

@@ -86,7 +86,8 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 
 def _request_id(record: logging.LogRecord) -> Optional[str]:
-    return getattr(record, "request_id", None) or REQUEST_ID.get()
+    own: Optional[str] = getattr(record, "request_id", None)
+    return own if own is not None else REQUEST_ID.get()
 
 
 class _RequestFormatter(logging.Formatter):
@@ -99,7 +100,7 @@ class _RequestFormatter(logging.Formatter):
         if request_id is None:
             return super().formatMessage(record)
         message = record.message
-        record.message = f"{escape_controls(str(request_id))} {message}"
+        record.message = f"{escape_controls(str(request_id)) or '-'} {message}"  # "-": an empty x-request-id
         try:
             return super().formatMessage(record)
         finally:

@@ -42,16 +42,19 @@ class RequestIds:
         return {"request_id": self.request_id or "", "client_request_id": self.client_request_id or ""}
 
     def header_pairs(self) -> Headers:
+        # As upstream, an empty id is not echoed (a client that sends `x-request-id:` empty gets none back), but
+        # an empty TraceId is.
         pairs = [
             (name, value)
             for name, value in (
                 (REQUEST_ID, self.request_id),
                 (MS_REQUEST_ID, self.ms_request_id),
                 (CLIENT_REQUEST_ID, self.client_request_id),
-                (TRACE_ID, self.trace_id),
             )
-            if value is not None
+            if value
         ]
+        if self.trace_id is not None:
+            pairs.append((TRACE_ID, self.trace_id))
         return pairs
 
 
@@ -67,7 +70,8 @@ def resolve_ids(headers: Any) -> RequestIds:
     trace = headers.get(TRACE_ID)
     if sent_a is not None and len(sent_a) > ID_LIMIT:
         return RequestIds(None, None, None, trace, REQUEST_ID_TOO_LONG)
-    request_id = sent_a or new_request_id()
+    # Only a missing x-request-id gets a fresh one: an empty one stays empty, and is not echoed (upstream).
+    request_id = new_request_id() if sent_a is None else sent_a
     if sent_b:
         logger.warning(
             "x-ms-request-id header has been deprecated and will be removed from future versions of the server. "

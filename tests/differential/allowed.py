@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .normalise import Answer, LogRecord
 
-ID_HEADERS = ("x-request-id", "x-ms-request-id", "x-ms-client-request-id", "x-ms-server-version")
+ID_HEADERS = ("x-request-id", "x-ms-request-id", "x-ms-client-request-id", "traceid", "x-ms-server-version")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ TRANSPORT = Allowed(
 ROUTING_IDS = Allowed(
     "routing-error-ids",
     "the AzureML contract §6.1 and §17 (routing 404/405 with ids)",
-    "routing 404/405 answers carry x-request-id, x-ms-request-id and x-ms-server-version",
+    "routing 404/405 answers carry x-request-id, x-ms-request-id, a TraceId sent and x-ms-server-version",
 )
 ALLOW_ON_405 = Allowed(
     "allow-on-405",

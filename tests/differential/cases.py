@@ -142,6 +142,17 @@ def id_probes() -> list[Probe]:
             probe(
                 f"100-char ids {path}", "GET", path, {"x-request-id": ok_id, "x-ms-client-request-id": ok_id}
             ),
+            # An empty id is sent, not missing: upstream echoes nothing for it rather than making one up.
+            probe(f"empty x-request-id {path}", "GET", path, {"x-request-id": ""}),
+            probe(
+                f"empty x-request-id, client id {path}",
+                "GET",
+                path,
+                {"x-request-id": "", "x-ms-client-request-id": "c"},
+            ),
+            probe(f"empty x-ms-request-id {path}", "GET", path, {"x-ms-request-id": ""}),
+            probe(f"empty x-ms-client-request-id {path}", "GET", path, {"x-ms-client-request-id": ""}),
+            probe(f"empty TraceId {path}", "GET", path, {"TraceId": ""}),
         ]
     for path in ("/", "/score", "/swagger.json"):
         probes += [

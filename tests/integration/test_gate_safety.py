@@ -43,7 +43,7 @@ SHAPE = 'request: {json: {"data": [1, 2]}}\nexpect: {json: {"ok": true}}\n'
 
 def test_a_hanging_run_ends_within_max_time_plus_one_request_timeout(tmp_path: Path) -> None:
     write(tmp_path / "cases" / "a.yaml", SHAPE)
-    max_time, request_timeout = 10, 3
+    max_time, request_timeout = 5, 2
     started = time.monotonic()
     result = scorecheck(
         ["run", str(HANGS), "cases", "--max-time", str(max_time), "--request-timeout", str(request_timeout)],

@@ -50,6 +50,20 @@ def test_c03_generated_ids_are_fresh(hello_server: RunningServer) -> None:
     assert first != second
 
 
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_an_empty_request_id_is_not_replaced_and_not_echoed(
+    hello_server: RunningServer, method: str, path: str
+) -> None:
+    # Sent but empty is not missing: the real package (1.5.1) keeps it empty and sends no id headers for it.
+    alone = _send(hello_server, {"x-request-id": ""}, method, path)
+    assert alone.status_code == 200
+    assert not [name for name in ID_HEADERS if name in alone.headers], alone.headers
+    with_client_id = _send(hello_server, {"x-request-id": "", "x-ms-client-request-id": "C"}, method, path)
+    assert "x-request-id" not in with_client_id.headers
+    assert with_client_id.headers["x-ms-request-id"] == "C"
+    assert with_client_id.headers["x-ms-client-request-id"] == "C"
+
+
 def test_c30_request_id_echoed(hello_server: RunningServer) -> None:
     response = _send(hello_server, {"x-request-id": "RID"})
     assert response.headers["x-request-id"] == "RID"

@@ -53,6 +53,10 @@ def test_error_layout() -> None:
     line = ErrorFormatter().format(record)
     assert re.fullmatch(rf"\S+ \S+ WARNING {os.getpid()} rid-2 415 UnsupportedMediaType: no", line)
     assert re.fullmatch(rf"\S+ \S+ INFO {os.getpid()} hello", ErrorFormatter().format(_record()))
+    record.request_id = ""  # a client's empty x-request-id, kept empty as upstream keeps it
+    assert re.fullmatch(
+        rf"\S+ \S+ WARNING {os.getpid()} - 415 UnsupportedMediaType: no", ErrorFormatter().format(record)
+    )
 
 
 def test_access_line_gets_latency_and_request_id_from_the_record() -> None:

@@ -20,6 +20,7 @@ from scorecheck.serverproc.client import (
     redact_url,
 )
 from scorecheck.serverproc.process import ServerProcess, free_port
+from scorecheck.serverproc.transport import Answer
 from tests.scorecheck.sc_support import ECHO
 
 JSON = (("Content-Type", "application/json"),)
@@ -140,3 +141,67 @@ def test_urls_and_secret_names() -> None:
         assert is_secret_header(name), name
     for name in ("Content-Type", "Accept", "x-request-id"):
         assert not is_secret_header(name), name
+
+
+# --- how long a request's log lines are waited for (a fake log source counts the polls) ---------------------
+
+OWN_LINE = "I [7] azmlinfsrv - POST /score 500 0.613ms 92"
+HTTP_LINE = (
+    'I [7] gunicorn.access - 127.0.0.1 - - [05/Dec/2026:20:24:38 +0000] "POST {path} HTTP/1.1" 500 92 "-" "x"'
+)
+
+
+class _Logs:
+    """Every request's lines are `lines`; `polls` counts the reads."""
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = lines
+        self.polls = 0
+
+    def begin_request(self, request_id: str) -> None:
+        pass
+
+    def lines_for(self, request_id: str) -> tuple[str, ...]:
+        self.polls += 1
+        return self.lines
+
+
+class _Fails:
+    def exchange(self, arguments: dict[str, object], timeout: float) -> Answer:
+        return Answer(500, (), b"{}")
+
+    def close(self) -> None:
+        pass
+
+
+def _gathered(logs: _Logs, path: str) -> tuple[str, ...]:
+    spec = RequestSpec(path=path, body=b"{}", headers=JSON, body_source="json")
+    with Client("http://127.0.0.1:9", logs=logs, transport=_Fails()) as client:
+        return client.send(spec).log_lines
+
+
+@pytest.mark.parametrize("path", ["/score", "/infer", "/health"])
+def test_the_http_layers_access_line_ends_the_wait_at_once(path: str) -> None:
+    # It is the last line a request logs, on every route: nothing is gained by waiting for a lull after it.
+    logs = _Logs("Traceback (most recent call last):", OWN_LINE, HTTP_LINE.format(path=path))
+    assert _gathered(logs, path) == logs.lines
+    assert logs.polls == 1
+
+
+def test_without_the_http_layers_line_the_servers_own_line_and_a_lull_end_the_wait() -> None:
+    # A server whose HTTP layer logs nothing: after its own line, a short lull for anything that follows.
+    logs = _Logs("Traceback (most recent call last):", OWN_LINE)
+    assert _gathered(logs, "/score") == logs.lines
+    assert logs.polls > 1
+
+
+def test_a_client_without_logs_shares_everything_else() -> None:
+    statuses: list[int | None] = []
+    with Client(
+        "http://h:1", timeout_s=3, headers=(("X-Key", "k"),), logs=_Logs(), on_sent=statuses.append
+    ) as c:
+        bare = c.without_logs()
+    assert bare.logs is None
+    assert (bare.base_url, bare.timeout_s, bare.headers) == (c.base_url, c.timeout_s, c.headers)
+    assert (bare.redactor, bare.timings, bare.on_sent) == (c.redactor, c.timings, c.on_sent)
+    bare.close()

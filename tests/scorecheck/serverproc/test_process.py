@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from scorecheck.serverproc.logs import access_line_pattern, exception_line, last_traceback, user_frame
+from scorecheck.serverproc.logs import (
+    access_line_pattern,
+    exception_line,
+    has_any_access_line,
+    last_traceback,
+    user_frame,
+)
 from scorecheck.serverproc.process import ServerProcess, ServerStartError, _LogBuffer, free_port, group_alive
 from tests.scorecheck.sc_support import ECHO, INIT_FAILS
 
@@ -153,3 +159,19 @@ def test_access_line_pattern_matches_the_server_format() -> None:
     assert pattern.search("azmlinfsrv - POST /score?x=1&y=2 200 12.000ms N/A")
     assert not pattern.search("azmlinfsrv - POST /score 500 0.516ms 28")
     assert not pattern.search("azmlinfsrv - GET /score 200 0.516ms 28")
+
+
+HTTP_LINE = 'I [7] gunicorn.access - 127.0.0.1 - - [05/Dec/2026:20:24:38 +0000] "POST /infer HTTP/1.1" 500 163 "-" "x"'
+
+
+def test_the_http_layers_access_line_is_told_apart_from_the_servers_own() -> None:
+    http = access_line_pattern("post", "/infer?x=1", 500, http_layer=True)
+    assert http.search(HTTP_LINE)
+    assert http.search(HTTP_LINE.replace("/infer", "/infer?a=b"))
+    assert not http.search(HTTP_LINE.replace("500", "502", 1))
+    assert not http.search(HTTP_LINE.replace("POST", "GET"))
+    assert not http.search(HTTP_LINE.replace("/infer", "/inference"))
+    assert not access_line_pattern("post", "/infer", 500).search(HTTP_LINE)
+    assert has_any_access_line([HTTP_LINE], "POST", "/infer", 500)
+    assert has_any_access_line(["azmlinfsrv - POST /score 500 0.5ms 92"], "POST", "/score", 500)
+    assert not has_any_access_line(["Traceback (most recent call last):"], "POST", "/infer", 500)
