@@ -13,7 +13,7 @@ import sys
 import textwrap
 import traceback
 from pathlib import Path
-from typing import Generator, List, Mapping, Optional, Protocol, Sequence
+from typing import Generator, List, Mapping, Optional, Protocol, Sequence, TextIO, cast
 
 from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -48,6 +48,7 @@ from ..reporters.console import ConsoleReporter
 from ..reporters.html import HtmlReporter
 from ..reporters.json_report import JsonReporter
 from ..reporters.junit import JUnitReporter
+from ..reporters.output import ReaderGoneStream
 from ..shards import shard_cases, shard_note
 from .exitcodes import ExitCode, exit_code_for
 from .lint import add_lint_parser, lint_command
@@ -428,11 +429,13 @@ def _reporters(config: RunConfig, console: bool = True) -> List[Reporter]:
     report = config.junit_xml if config.command == "run" else None
     html = config.html if config.command == "run" else None
     written = ", ".join(path for path in (report, html) if path) or None  # named in the console's last line
+    # A reader that closes the pipe early (`| head`) ends the console text, not the run.
+    out = cast(TextIO, ReaderGoneStream(sys.stdout))
     if config.format == "json":
-        reporters.append(JsonReporter(sys.stdout))
+        reporters.append(JsonReporter(out))
     elif console:
         reporters.append(
-            ConsoleReporter(sys.stdout, verbosity=config.verbosity, color=config.color, report_path=written)
+            ConsoleReporter(out, verbosity=config.verbosity, color=config.color, report_path=written)
         )
     if report:
         fallback = {"entry_script": config.entry_script or "", "server": "azmlinfsrv"}

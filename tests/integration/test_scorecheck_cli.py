@@ -84,6 +84,31 @@ def test_a_failing_fixture_exits_1_with_diff_curl_and_log(tmp_path: Path) -> Non
     assert "$.echo.n: expected 3, got 2" in result.stdout
 
 
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_a_reader_closing_stdout_early_costs_neither_the_verdict_nor_the_report(
+    tmp_path: Path, output: str
+) -> None:
+    # `scorecheck run ... | head`: the reader is gone before the first line is written.
+    write(tmp_path / "cases" / "ok.yaml", OK)
+    write(tmp_path / "cases" / "bad.yaml", BAD)
+    args = [str(SCORECHECK), "run", "--no-properties", str(ECHO), "cases", "--format", output]
+    gate = subprocess.Popen(
+        args, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert gate.stdout is not None
+        gate.stdout.close()
+        _, errors = gate.communicate(timeout=CLI_TIMEOUT)
+    finally:
+        if gate.poll() is None:
+            gate.kill()
+    assert gate.returncode == 1, errors  # the verdict: bad.yaml fails
+    assert "standard output was closed by its reader; the run goes on" in errors
+    assert "Traceback" not in errors, errors
+    assert "Exception ignored" not in errors, errors
+    assert _report(tmp_path / "TEST-scorecheck.xml").case("bad.yaml").result == "failure"
+
+
 def test_malformed_fixtures_are_all_listed_before_any_server_starts(tmp_path: Path) -> None:
     marker = tmp_path / "server-started"
     write(tmp_path / "cases" / "good.yaml", OK)
