@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, TextIO
 from ..model import (
     CaseFinished,
     Event,
+    Measurement,
     PropertySummary,
     RunFinished,
     RunStarted,
@@ -22,7 +23,13 @@ from ..model import (
 class JsonReporter:
     def __init__(self, stream: Optional[TextIO] = None) -> None:
         self.stream = stream or sys.stdout
-        self._doc: Dict[str, Any] = {"run": None, "server": None, "cases": [], "result": None}
+        self._doc: Dict[str, Any] = {
+            "run": None,
+            "server": None,
+            "cases": [],
+            "measurements": [],
+            "result": None,
+        }
         self._closed = False
 
     def handle(self, event: Event) -> None:
@@ -44,6 +51,11 @@ class JsonReporter:
                 "examples": dict(event.examples),
                 "total_examples": event.total,
             }
+        elif isinstance(event, Measurement):
+            # The series the HTML report draws (memory, batch scaling, latency, start-up), as plain numbers.
+            self._doc["measurements"].append(
+                {**asdict(event), "points": [list(p) for p in event.points], "notes": dict(event.notes)}
+            )
         elif isinstance(event, RunFinished):
             self._doc["result"] = asdict(event)
 

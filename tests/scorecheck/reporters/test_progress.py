@@ -10,7 +10,14 @@ from typing import List
 
 import pytest
 
-from scorecheck.model import CaseFinished, PropertyProgress, PropertySummary, RunFinished, RunStarted
+from scorecheck.model import (
+    CaseFinished,
+    Measurement,
+    PropertyProgress,
+    PropertySummary,
+    RunFinished,
+    RunStarted,
+)
 from scorecheck.reporters.console import ConsoleReporter
 from scorecheck.reporters.json_report import JsonReporter
 from scorecheck.reporters.junit import JUnitReporter
@@ -180,6 +187,27 @@ def test_the_json_report_holds_the_examples_per_tier() -> None:
     phase = json.loads(stream.getvalue())["property_phase"]
     assert phase["examples"] == {"near": 312, "schema": 40, "hostile": 88}
     assert (phase["total_examples"], phase["seed"], phase["digest"]) == (440, 42, "0123abcd")
+
+
+def test_the_json_report_holds_the_measured_series() -> None:
+    stream = io.StringIO()
+    reporter = JsonReporter(stream)
+    memory = Measurement(
+        "memory",
+        "Worker memory",
+        "requests served",
+        "RSS (MB)",
+        ((0.0, 60.5), (200.0, 60.6)),
+        (("slope", "0.5 kB"),),
+    )
+    reporter.handle(memory)
+    reporter.handle(RunFinished(1.0, 0))
+    reporter.close()
+    (shown,) = json.loads(stream.getvalue())["measurements"]
+    assert shown["name"] == "memory"
+    assert (shown["x_label"], shown["y_label"]) == ("requests served", "RSS (MB)")
+    assert shown["points"] == [[0.0, 60.5], [200.0, 60.6]]
+    assert shown["notes"] == {"slope": "0.5 kB"}
 
 
 def test_the_junit_property_suite_holds_the_examples_per_tier(tmp_path: Path) -> None:
