@@ -281,9 +281,10 @@ class Client:
         return arguments
 
     def _gather(self, request_id: str, access: Optional[Tuple[str, str, int]]) -> Tuple[str, ...]:
-        """This request's log lines. The server may log its access lines just after answering, so poll
-        briefly for them: the HTTP layer's line is the last of a request. Without it (a server whose HTTP layer
-        logs none), the server's own line and a short lull end the wait; a path without either gets only a
+        """This request's log lines. The server logs its access lines just after answering, so poll briefly for
+        one of them (the HTTP layer's, on every route, or the server's own for `/score` and `/swagger.json`), then
+        for a short lull: the HTTP layer's line may follow the server's, and what the script wrote to stderr (a
+        Python warning) comes through another pipe, read by another thread. A request with neither line gets only a
         short grace."""
         if self.logs is None:
             return ()
@@ -296,10 +297,11 @@ class Client:
             now = time.monotonic()
             if latest != lines:
                 lines, quiet_since = latest, now
-            if access is not None and has_access_line(lines, *access, http_layer=True):
-                break
-            own = access is not None and logged and has_access_line(lines, *access)
-            if (own and now - quiet_since >= QUIET_S) or now >= deadline:
+            seen = access is not None and (
+                has_access_line(lines, *access, http_layer=True)
+                or (logged and has_access_line(lines, *access))
+            )
+            if (seen and now - quiet_since >= QUIET_S) or now >= deadline:
                 break
             time.sleep(0.005)
         return tuple(self.redactor.text(line) for line in lines)

@@ -151,6 +151,10 @@ HTTP_LINE = (
 )
 
 
+# The lull is 20 ms of 5 ms polls: far fewer polls than the 1 s grace would take.
+LULL_POLLS_AT_MOST = 100
+
+
 class _Logs:
     """Every request's lines are `lines`; `polls` counts the reads."""
 
@@ -181,18 +185,27 @@ def _gathered(logs: _Logs, path: str) -> tuple[str, ...]:
 
 
 @pytest.mark.parametrize("path", ["/score", "/infer", "/health"])
-def test_the_http_layers_access_line_ends_the_wait_at_once(path: str) -> None:
-    # It is the last line a request logs, on every route: nothing is gained by waiting for a lull after it.
-    logs = _Logs("Traceback (most recent call last):", OWN_LINE, HTTP_LINE.format(path=path))
+def test_the_http_layers_access_line_ends_the_wait_after_a_lull(path: str) -> None:
+    # On every route, also where the server writes no line of its own (`/infer`, `/health`).
+    logs = _Logs("Traceback (most recent call last):", HTTP_LINE.format(path=path))
     assert _gathered(logs, path) == logs.lines
-    assert logs.polls == 1
+    assert 1 < logs.polls < LULL_POLLS_AT_MOST
 
 
-def test_without_the_http_layers_line_the_servers_own_line_and_a_lull_end_the_wait() -> None:
-    # A server whose HTTP layer logs nothing: after its own line, a short lull for anything that follows.
+def test_the_servers_own_line_ends_the_wait_after_a_lull() -> None:
+    # A server whose HTTP layer logs nothing.
     logs = _Logs("Traceback (most recent call last):", OWN_LINE)
     assert _gathered(logs, "/score") == logs.lines
-    assert logs.polls > 1
+    assert 1 < logs.polls < LULL_POLLS_AT_MOST
+
+
+def test_without_an_access_line_only_the_grace_ends_the_wait() -> None:
+    logs = _Logs("Traceback (most recent call last):")
+    with Client("http://127.0.0.1:9", logs=logs, transport=_Fails(), log_wait_s=0.3) as client:
+        spec = RequestSpec(path="/score", body=b"{}", headers=JSON, body_source="json")
+        started = time.monotonic()
+        assert client.send(spec).log_lines == logs.lines
+    assert time.monotonic() - started >= 0.3  # the whole grace: no line said the request was over
 
 
 def test_a_client_without_logs_shares_everything_else() -> None:
