@@ -23,9 +23,9 @@ def probe_env(env: dict[str, str], directory: Path) -> dict[str, str]:
 
 def totals(directory: Path | None, pids: tuple[int, ...]) -> Totals:
     """The calls and CPU time so far of these processes (a process not yet written counts nothing)."""
-    calls = cpu_ns = 0
     if directory is None:
         return 0, 0
+    calls = cpu_ns = 0
     for pid in pids:
         try:
             text = (directory / str(pid)).read_text()

@@ -52,10 +52,8 @@ class JsonReporter:
                 "total_examples": event.total,
             }
         elif isinstance(event, Measurement):
-            # The series the HTML report draws (memory, batch scaling, latency, start-up), as plain numbers.
-            self._doc["measurements"].append(
-                {**asdict(event), "points": [list(p) for p in event.points], "notes": dict(event.notes)}
-            )
+            # The series the HTML report draws (memory, batch scaling, latency, start-up); notes as an object.
+            self._doc["measurements"].append({**asdict(event), "notes": dict(event.notes)})
         elif isinstance(event, RunFinished):
             self._doc["result"] = asdict(event)
 

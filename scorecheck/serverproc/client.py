@@ -33,6 +33,8 @@ _SECRET_QUERY = frozenset({"code", "key", "token", "sig", "signature", "access_t
 _LOGGED_PATHS = ("/score", "/swagger.json")
 CURL_BODY_LIMIT = 64 * 1024
 QUIET_S = 0.02
+# How long the lines of a request on a path the server writes no line of its own for are waited for at most.
+UNLOGGED_GRACE_S = 0.05
 
 
 def redact_url(url: str) -> str:
@@ -289,7 +291,7 @@ class Client:
         if self.logs is None:
             return ()
         logged = access is not None and access[1].split("?", 1)[0] in _LOGGED_PATHS
-        deadline = time.monotonic() + (self.log_wait_s if logged else min(self.log_wait_s, 0.05))
+        deadline = time.monotonic() + (self.log_wait_s if logged else min(self.log_wait_s, UNLOGGED_GRACE_S))
         lines: Tuple[str, ...] = ()
         quiet_since = time.monotonic()
         while True:

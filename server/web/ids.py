@@ -29,7 +29,7 @@ Headers = List[Tuple[str, str]]
 
 @dataclass(frozen=True)
 class RequestIds:
-    """The ids a response carries; `None` means the header is not sent."""
+    """The ids a response carries; `None` or an empty id (a client's empty x-request-id) is not sent."""
 
     request_id: Optional[str]
     ms_request_id: Optional[str]

@@ -11,6 +11,7 @@ from typing import Iterator
 import pytest
 
 from scorecheck.model import FilePart, RequestSpec
+from scorecheck.serverproc import client as client_module
 from scorecheck.serverproc.client import (
     Client,
     RequestError,
@@ -151,8 +152,14 @@ HTTP_LINE = (
 )
 
 
-# The lull is 20 ms of 5 ms polls: far fewer polls than the 1 s grace would take.
+# The lull is 20 ms of 5 ms polls: far fewer polls than a 1 s grace would take.
 LULL_POLLS_AT_MOST = 100
+
+
+@pytest.fixture
+def long_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every path waits up to 1 s for its lines, so that only a line seen can end the wait within the bound."""
+    monkeypatch.setattr(client_module, "UNLOGGED_GRACE_S", 1.0)
 
 
 class _Logs:
@@ -184,6 +191,7 @@ def _gathered(logs: _Logs, path: str) -> tuple[str, ...]:
         return client.send(spec).log_lines
 
 
+@pytest.mark.usefixtures("long_grace")
 @pytest.mark.parametrize("path", ["/score", "/infer", "/health"])
 def test_the_http_layers_access_line_ends_the_wait_after_a_lull(path: str) -> None:
     # On every route, also where the server writes no line of its own (`/infer`, `/health`).
