@@ -37,6 +37,7 @@ class Settings:
     deadline_s: float
     scorecheck: Path
     list_only: bool
+    target: bool
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Settings:
@@ -59,11 +60,23 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument(
         "--list", action="store_true", help="check the suite and list its scripts; run nothing"
     )
+    parser.add_argument(
+        "--target",
+        action="store_true",
+        help="serve each script with azmlinfsrv first and give the gate only its URL (no server log)",
+    )
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.jobs < 1:
         parser.error("--seeds and --jobs must be at least 1")
     return Settings(
-        args.seeds, args.jobs, tuple(args.only), args.out, args.deadline, args.scorecheck, args.list
+        args.seeds,
+        args.jobs,
+        tuple(args.only),
+        args.out,
+        args.deadline,
+        args.scorecheck,
+        args.list,
+        args.target,
     )
 
 
@@ -91,7 +104,15 @@ def run_all(settings: Settings, scripts: Sequence[Script], groups: Groups) -> li
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
         futures: list[Future[RunResult]] = [
-            pool.submit(run_once, settings.scorecheck, script, seed, settings.deadline_s, groups)
+            pool.submit(
+                run_once,
+                settings.scorecheck,
+                script,
+                seed,
+                settings.deadline_s,
+                groups,
+                target=settings.target,
+            )
             for script, seed in pairs
         ]
         try:
@@ -115,12 +136,14 @@ def report(
     print()
     print(totals(scripts, rows))
     print(
-        f"{len(results)} runs, seeds {FIRST_SEED}..{FIRST_SEED + settings.seeds - 1}, --jobs {settings.jobs}, {elapsed:.0f} s"
+        f"{len(results)} runs, seeds {FIRST_SEED}..{FIRST_SEED + settings.seeds - 1}, --jobs {settings.jobs}, "
+        f"{'--target, ' if settings.target else ''}{elapsed:.0f} s"
     )
     if settings.out is not None:
         meta = {
             "seeds": settings.seeds,
             "jobs": settings.jobs,
+            "target": settings.target,
             "first_seed": FIRST_SEED,
             "python": platform.python_version(),
             "elapsed_s": round(elapsed, 1),

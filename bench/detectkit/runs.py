@@ -27,6 +27,7 @@ GATE_FAILED = (1, 3)
 WARNING_KIND = "Warning"
 # A gate needs a moment after SIGTERM to stop its server, which runs in a process group of its own.
 GATE_STOP_GRACE_S = 15.0
+SERVER_READY_S = 60.0  # --target: the script's own server, started before the gate
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,13 @@ class Groups:
             kill_group(pid, grace_s=GATE_STOP_GRACE_S)
 
 
-def command(scorecheck: Path, script: Script, seed: int, junit: Path) -> list[str]:
+def command(scorecheck: Path, script: Script, seed: int, junit: Path, target: str | None = None) -> list[str]:
+    """The gate on the script, or with `target`, on the script's cases against that running endpoint."""
+    subject = ["--target", target] if target is not None else [str(script.score)]
     return [
         str(scorecheck),
         "run",
-        str(script.score),
+        *subject,
         str(script.cases),
         "--seed",
         str(seed),
@@ -87,12 +90,30 @@ def command(scorecheck: Path, script: Script, seed: int, junit: Path) -> list[st
     ]
 
 
-def run_once(scorecheck: Path, script: Script, seed: int, deadline_s: float, groups: Groups) -> RunResult:
-    """Run the gate once; never raises for what the gate or the script does."""
+def run_once(
+    scorecheck: Path, script: Script, seed: int, deadline_s: float, groups: Groups, *, target: bool = False
+) -> RunResult:
+    """Run the gate once; never raises for what the gate or the script does. With `target`, the script is
+    served by its own azmlinfsrv first and the gate is given only its URL (`--target`): no server log."""
+    if not target:
+        return _gate(scorecheck, script, seed, deadline_s, groups, target=None)
+    from scorecheck.serverproc.process import ServerProcess, ServerStartError
+
+    with ServerProcess(str(script.score)) as server:
+        try:
+            server.wait_ready(time.monotonic() + SERVER_READY_S)
+        except ServerStartError as exc:
+            return RunResult(script.name, seed, "error", None, 0.0, 0.0, note=f"server: {exc}")
+        return _gate(scorecheck, script, seed, deadline_s, groups, target=server.base_url)
+
+
+def _gate(
+    scorecheck: Path, script: Script, seed: int, deadline_s: float, groups: Groups, *, target: str | None
+) -> RunResult:
     with tempfile.TemporaryDirectory(prefix=f"detect-{script.name}-") as tmp:
         started = time.monotonic()
         proc = subprocess.Popen(
-            command(scorecheck, script, seed, Path(tmp) / "TEST-scorecheck.xml"),
+            command(scorecheck, script, seed, Path(tmp) / "TEST-scorecheck.xml", target),
             cwd=tmp,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -102,6 +102,8 @@ class CheckContext:
     has_logs: bool = True
     healthy: Callable[[], bool] = lambda: True  # does `GET /` still answer?
     resend: Callable[[RequestSpec], Optional[Observation]] = lambda request: None
+    # Without the server log (--target): the error inference-schema's conversion would raise for a request.
+    predict_conversion: Optional[Callable[[RequestSpec], Optional[str]]] = None
     scaling: Optional[Scaling] = None  # the linear cost per batch item, from the fixtures' latencies
 
     def severity(self, tier: str) -> str:
@@ -334,18 +336,35 @@ def _needs_valid(ctx: CheckContext) -> Optional[str]:
     )
 
 
-def conversion_failure(ex: Exchange) -> Optional[CheckFailure]:
+def _conversion_reason(ctx: CheckContext, ex: Exchange) -> Optional[Tuple[str, str]]:
+    """(where the 500 came from, why) when inference-schema's conversion failed: from the server's log line, or,
+    without the log (--target), predicted by running the same conversion on the body here."""
+    marked = next((line for line in ex.log_lines if CONVERSION_MARK in line), None)
+    if marked is not None:
+        reason = marked.split(CONVERSION_MARK, 1)[1].split("). ", 1)[0].strip(" (")
+        return "from inference-schema's own conversion before run() was entered", reason
+    if ctx.has_logs or ctx.predict_conversion is None:
+        return None
+    predicted = ctx.predict_conversion(ex.request)
+    if predicted is None:
+        return None
+    return (
+        "most likely from inference-schema's own conversion before run() was entered",
+        f"{predicted}; predicted: the endpoint's log is not visible, and this body fails the same conversion "
+        "here, rebuilt from its swagger ServiceInput at inference-schema's defaults",
+    )
+
+
+def conversion_failure(ctx: CheckContext, ex: Exchange) -> Optional[CheckFailure]:
     """A 5xx from inference-schema's conversion, before run() was entered: a warning on every tier."""
     obs = ex.observation
-    if obs is None or obs.status < 500:
+    found = _conversion_reason(ctx, ex) if obs is not None and obs.status >= 500 else None
+    if obs is None or found is None:
         return None
-    marked = next((line for line in ex.log_lines if CONVERSION_MARK in line), None)
-    if marked is None:
-        return None
-    reason = marked.split(CONVERSION_MARK, 1)[1].split("). ", 1)[0].strip(" (")
+    origin, reason = found
     return CheckFailure(
         "ConversionError",
-        f"status {obs.status} from inference-schema's own conversion before run() was entered ({reason}); "
+        f"status {obs.status} {origin} ({reason}); "
         "production answers 500 too and no change to run() prevents it: have clients send what the "
         "@input_schema sample describes, or declare a looser parameter type and answer 400 from run()",
         severity=WARNING,
@@ -361,7 +380,7 @@ def conversion_failure(ex: Exchange) -> Optional[CheckFailure]:
 def not_a_server_error(ctx: CheckContext, ex: Exchange) -> None:
     obs = ex.observation
     if obs is not None and obs.status >= 500:
-        converted = conversion_failure(ex)
+        converted = conversion_failure(ctx, ex)
         if converted is not None:
             raise converted
         detail = _error_text(obs, ex.log_lines)
@@ -461,7 +480,7 @@ def latency(ctx: CheckContext, ex: Exchange) -> None:
 def malformed_input_rejected(ctx: CheckContext, ex: Exchange) -> None:
     obs = ex.observation
     if obs is not None and obs.status >= 500:
-        converted = conversion_failure(ex)
+        converted = conversion_failure(ctx, ex)
         if converted is not None:
             raise converted
         detail = _error_text(obs, ex.log_lines)

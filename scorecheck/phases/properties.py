@@ -53,6 +53,7 @@ from .checks import (
 from .hostile import hostile_requests, upload_probes
 from .inputmodel import apply_schema
 from .near import Near, Probe
+from .predicted_conversion import ConversionPredictor, conversion_predictor
 from .progress import ProgressThrottle
 from .rerun import property_command
 from .schemas import infer_schema, output_schema_from_swagger
@@ -222,6 +223,23 @@ def per_item_cost(points: Sequence[Tuple[int, float]]) -> float:
     return max(slope, floor)
 
 
+def _conversion_predictor(
+    ctx: RunContext, swagger: Dict[str, Any], path: str, sources: List[str]
+) -> Optional[ConversionPredictor]:
+    """Under --target only: a launched server's log says when inference-schema's conversion failed."""
+    if ctx.server is not None:
+        return None
+    predictor = conversion_predictor(input_schema_from_swagger(swagger), path)
+    if predictor is None:
+        return None
+    left_out = f"; not for {', '.join(predictor.unpredicted)}" if predictor.unpredicted else ""
+    sources.append(
+        f"conversion: without the server log, a 5xx is checked against inference-schema's conversion of "
+        f"{', '.join(predictor.params)}, run here{left_out}"
+    )
+    return predictor
+
+
 def make_plan(ctx: RunContext, sender: Sender) -> Plan:
     path = score_path(ctx.selected_cases)
     swagger = fetch_swagger(sender, path)
@@ -230,6 +248,7 @@ def make_plan(ctx: RunContext, sender: Sender) -> Plan:
     output, output_source = _output(swagger, ctx.selected_cases, path)
     sources.append(f"output schema: {output_source or 'none'}")
     budget = _latency_budget(ctx)
+    predictor = _conversion_predictor(ctx, swagger, path, sources)
     context = CheckContext(
         has_valid_inputs=not (strategies[NEAR].is_empty and SCHEMA not in strategies),
         output_schema=output,
@@ -239,6 +258,7 @@ def make_plan(ctx: RunContext, sender: Sender) -> Plan:
         has_logs=ctx.server is not None,
         healthy=sender.healthy,
         resend=sender.resend,
+        predict_conversion=predictor,
         scaling=measure_scaling(near, sender, sources) if budget is not None else None,
     )
     sweep = [*near.sweep(), *upload_probes(near)]

@@ -78,17 +78,22 @@ class ScoreRequest:
 
     def _check_context(self) -> CheckContext:
         from ..phases.checks import FAILURE, CheckContext
-        from ..phases.schemas import output_schema_from_swagger
+        from ..phases.predicted_conversion import conversion_predictor
+        from ..phases.schemas import input_schema_from_swagger, output_schema_from_swagger
 
         swagger = self.server.swagger()
+        remote = self.server.settings.target is not None
         # Asked for explicitly, a 5xx for malformed input fails (the gate only warns by default).
         return CheckContext(
             output_schema=output_schema_from_swagger(swagger) if swagger else None,
             output_source="@output_schema",
             hostile_severity=FAILURE,
-            has_logs=self.server.settings.target is None,
+            has_logs=not remote,
             healthy=self._healthy,
             resend=self._resend,
+            predict_conversion=conversion_predictor(input_schema_from_swagger(swagger), None)
+            if remote and swagger
+            else None,
         )
 
     def _healthy(self) -> bool:

@@ -226,6 +226,25 @@ def test_target_mode_never_echoes_the_secret(tmp_path: Path, running_server: Ser
     assert secret not in json_result.stdout + json_result.stderr
 
 
+def test_target_mode_tells_inference_schemas_own_500_from_the_scripts(tmp_path: Path) -> None:
+    # A documentation-style pandas script: an empty batch fails inference-schema's conversion (a 500 production
+    # gives too), which a launched run reads in the log. Without the log the gate predicts it, on every seed.
+    write(
+        tmp_path / "cases" / "one.yaml",
+        'request: {json: {"data": [{"a": 3, "b": "z"}]}}\nexpect: {status: 200}\n',
+    )
+    with ServerProcess(str(REPO / "tests" / "scripts" / "pandas_schema.py")) as server:
+        server.wait_ready(time.monotonic() + 30)
+        for seed in ("1", "2"):
+            args = ["run", "cases", "--target", server.base_url, "--seed", seed, "--format", "json"]
+            result = scorecheck([*args, "--junit-xml", f"seed{seed}.xml"], cwd=tmp_path)
+            assert result.returncode == 0, result.stdout + result.stderr
+            cases = {case["name"]: case for case in json.loads(result.stdout)["cases"]}
+            warned = cases["not_a_server_error"]
+            assert (warned["outcome"], warned["kind"]) == ("passed", "Warning"), warned
+            assert "predicted: the endpoint's log is not visible" in warned["details"]
+
+
 def test_record_then_update_round_trip(tmp_path: Path) -> None:
     write(tmp_path / "inputs" / "one.json", '{"tag": "one", "value": 1.5}')
     write(

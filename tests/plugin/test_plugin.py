@@ -331,6 +331,35 @@ def test_target_mode_uses_a_running_endpoint(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
 
 
+def test_target_mode_predicts_inference_schemas_own_500(pytester: pytest.Pytester) -> None:
+    # No server log under --score-target: check() predicts the conversion failure, as the gate does.
+    pytester.makepyfile(
+        test_conversion="""
+        import json
+
+        from scorecheck.model import RequestSpec
+
+        JSON = (("Content-Type", "application/json"),)
+
+
+        def spec(body):
+            return RequestSpec(body=json.dumps(body).encode(), headers=JSON, body_source="json")
+
+
+        def test_an_empty_frame_is_the_conversions_500(score_request):
+            assert score_request.check(spec({"data": []})).status == 500  # a warning: no AssertionError
+
+
+        def test_a_converted_frame_is_scored(score_request):
+            assert score_request.check(spec({"data": [{"a": 1, "b": "x"}]})).status == 200
+        """
+    )
+    with ServerProcess(str(SCRIPTS / "pandas_schema.py")) as server:
+        server.wait_ready(time.monotonic() + 60)
+        result = run(pytester, f"--score-target={server.base_url}")
+    result.assert_outcomes(passed=2)
+
+
 def test_xdist_gives_each_worker_its_own_server(pytester: pytest.Pytester) -> None:
     copy_data(pytester, "cases")
     pytester.makeconftest(RECORDER)
