@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import warnings
 from dataclasses import dataclass, field
 from io import StringIO
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -55,7 +56,9 @@ class ConversionPredictor:
             if name not in body:
                 continue
             try:
-                self.convert(copy.deepcopy(body[name]), param_type, name)
+                with warnings.catch_warnings():  # the library's warnings are the endpoint's, not the gate's
+                    warnings.simplefilter("ignore")
+                    self.convert(copy.deepcopy(body[name]), param_type, name)
             except Exception as exc:  # any error inference-schema raises is the server's 500
                 return f"{type(exc).__name__}: {exc}"
         return None
@@ -73,16 +76,20 @@ def conversion_predictor(
     except ImportError:
         return None
     example: Dict[str, Any] = input_schema["example"]
-    properties = input_schema.get("properties") or {}
+    properties = input_schema.get("properties")
     params: Dict[str, Any] = {}
     unpredicted: List[str] = []
-    for name, node in properties.items():
+    for name, node in properties.items() if isinstance(properties, Mapping) else ():
         if name not in example or not isinstance(node, Mapping):
             continue
         try:
             params[name] = _rebuild(node, example[name], top=True)
         except _CannotRebuild as exc:
             unpredicted.append(f"{name}: {exc}")
+        except (
+            Exception
+        ) as exc:  # an endpoint's swagger is outside our control: never a reason to stop the gate
+            unpredicted.append(f"{name}: its swagger cannot be rebuilt here ({type(exc).__name__}: {exc})")
     if not params:
         return None
     return ConversionPredictor(score_path, params, _deserialize_input_argument, tuple(unpredicted))

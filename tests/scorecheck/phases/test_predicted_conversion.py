@@ -143,6 +143,36 @@ def test_nothing_is_predicted_without_a_declared_example() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": ["data"], "example": {"data": [1]}},
+        {
+            "properties": {
+                "data": {"format": "numpy.ndarray", "items": {"type": "integer", "format": "int999"}}
+            },
+            "example": {"data": [1]},
+        },
+        {
+            "properties": {
+                "data": {
+                    "format": "numpy.ndarray",
+                    "type": "array",
+                    "items": {"type": "integer", "format": "int64"},
+                }
+            },
+            "example": {"data": [[1], 2]},
+        },
+        {"properties": {"data": {"format": "pandas.DataFrame:sideways"}}, "example": {"data": [{"a": 1}]}},
+        {"properties": {"data": {"format": "pandas.DataFrame:records"}}, "example": {"data": 7}},
+    ],
+)
+def test_an_odd_swagger_is_never_a_reason_to_stop(schema: Dict[str, Any]) -> None:
+    # Under --target the swagger is the endpoint's: whatever it holds, the gate goes on without a prediction.
+    predictor = conversion_predictor(schema, "/score")
+    assert predictor is None or predictor(_spec({"data": [1]})) is None
+
+
 def test_a_parameter_that_cannot_be_rebuilt_is_named_and_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
     schema = get_input_schema(_run_of(DETECTION / "ok_doc_schema_types" / "score.py"))
     monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed beside the gate
