@@ -11,6 +11,9 @@ within the header timeout, or whose peer went away, goes to `dropped` (the calle
 This decides only *when* a socket is handed over, never what it says: a head too long to peek at whole is handed
 over too, and gunicorn answers it as before. Linux only (epoll); elsewhere `HeadGate.available()` is False and the
 runners hand every connection over at once, as gunicorn does.
+
+The same gate parks a helper thread's connection until its small body has arrived too, given another state
+function (whole_request.py) and the worker timeout.
 """
 
 from __future__ import annotations
@@ -69,8 +72,15 @@ class HeadGate(Generic[T]):
     def available() -> bool:
         return hasattr(select, "epoll")
 
-    def __init__(self, timeout_s: float, ready: Callable[[T], None], dropped: Callable[[T], None]) -> None:
+    def __init__(
+        self,
+        timeout_s: float,
+        ready: Callable[[T], None],
+        dropped: Callable[[T], None],
+        state: Callable[[socket.socket], str] = head_state,
+    ) -> None:
         self._timeout_s = timeout_s
+        self._state = state  # WAITING keeps a socket parked; GONE drops it; anything else hands it over
         self._ready = ready
         self._dropped = dropped
         self._epoll = select.epoll()
@@ -124,9 +134,9 @@ class HeadGate(Generic[T]):
             entry = self._parked.get(fd)
         if entry is None:
             return
-        state = head_state(entry.sock)
+        state = self._state(entry.sock)
         if state != WAITING and self._release(entry):
-            (self._ready if state == READY else self._dropped)(entry.item)
+            (self._dropped if state == GONE else self._ready)(entry.item)
 
     def _expire(self, now: float) -> None:
         while True:

@@ -15,7 +15,10 @@ and queue `/score` behind the running call, which stays serial.
 No thread ever waits for a client's request head. A connection is served at once only when its whole head is
 already in the receive buffer (always the case for an ordinary client by the time it is accepted); any other is
 parked in the head gate (head_gate.py), which closes it after the header timeout or hands it back through the
-ready channel once the head has arrived, to whichever serving thread is free.
+ready channel once the head has arrived, to whichever serving thread is free. Nor does an extra thread wait for a
+body (whole_request.py): it serves a connection only once the whole request is buffered, parks a small body still
+on its way in a second gate for up to the worker timeout, and hands what it cannot tell (chunked, large) to the
+main thread, which reads it as upstream's only thread does, under the worker timeout.
 
 Shutdown loses nothing: once the worker is told to stop, it accepts what is left in the listen backlog, closes its
 listeners, and serves every accepted connection (parked ones get a short linger to complete their head) within
@@ -55,8 +58,9 @@ from ..config import STOP_LINGER_S
 from . import wire
 from .cached_settings import cache_settings
 from .gunicorn_base import OurWorker
-from .head_gate import GONE, READY, HeadGate, head_state
+from .head_gate import GONE, READY, WAITING, HeadGate, head_state
 from .linger import LingeringClose, install
+from .whole_request import UNKNOWN, body_state
 
 EXTRA_THREADS = 3
 IDLE_POLL_S = 1.0
@@ -100,6 +104,7 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
     _busy_since = 0.0
     _beat_at = float("-inf")
     _gate: Optional[HeadGate[Accepted]] = None
+    _body_gate: Optional[HeadGate[Accepted]] = None
     _closer: Optional[LingeringClose] = None
 
     def run(self) -> None:
@@ -110,8 +115,13 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         cache_settings(self.cfg)
         self._main_busy = threading.Event()
         self._channel = ReadyChannel()
+        self._main_only = ReadyChannel()  # what a helper thread must not wait on (whole_request.py)
         if HeadGate.available() and not self.cfg.is_ssl:
             self._gate = HeadGate(self._header_timeout_s, self._channel.put, _close_accepted)
+            # A body withheld from a helper gets the bound upstream's worker has for it: the worker timeout.
+            self._body_gate = HeadGate(
+                float(self.cfg.timeout), self._channel.put, self._body_late, body_state
+            )
         threads = [
             threading.Thread(target=self._serve_while_busy, name=f"azmlinfsrv-http-{i}", daemon=True)
             for i in range(EXTRA_THREADS)
@@ -127,6 +137,8 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         self._drain(deadline)
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        while time.monotonic() < deadline and (left := self._main_only.take()) is not None:
+            self.handle(*left)  # handed over by a helper after the drain ended
         if self._closer is not None:
             self._closer.finish(deadline)
 
@@ -138,7 +150,7 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
             self.notify()
             if closer is not None:
                 closer.reap()
-            ready = self._channel.take()
+            ready = self._main_only.take() or self._channel.take()
             if ready is not None:
                 self.handle(*ready)
                 continue
@@ -160,7 +172,7 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         return accepted
 
     def _wait(self, timeout: float) -> None:
-        watched: List[Any] = [*self.sockets, self.PIPE[0], self._channel.fd]
+        watched: List[Any] = [*self.sockets, self.PIPE[0], self._channel.fd, self._main_only.fd]
         if self._closer is not None and self._closer.pending():
             watched.append(self._closer)
         try:
@@ -196,15 +208,15 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
             while time.monotonic() < deadline and self._accept_once(listener):
                 pass
             listener.close()
-        gate = self._gate
-        if gate is not None:
+        gates = [gate for gate in (self._gate, self._body_gate) if gate is not None]
+        for gate in gates:
             gate.cap_deadlines(STOP_LINGER_S)
         while time.monotonic() < deadline:
             self.notify()
-            ready = self._channel.take()
+            ready = self._main_only.take() or self._channel.take()
             if ready is not None:
                 self.handle(*ready)
-            elif gate is None or gate.pending() == 0:
+            elif all(gate.pending() == 0 for gate in gates):
                 return
             else:
                 select.select([self._channel.fd], [], [], min(0.1, max(0.0, deadline - time.monotonic())))
@@ -221,6 +233,8 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         on_main = threading.current_thread() is threading.main_thread()
+        if not on_main and not self._request_here(listener, client, addr):
+            return
         if on_main:
             self._busy_since = time.monotonic()
             self._main_busy.set()
@@ -229,6 +243,30 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         finally:
             if on_main:
                 self._main_busy.clear()
+
+    def _request_here(self, listener: Any, client: Any, addr: Any) -> bool:
+        """On a helper thread: True when the whole request is buffered; else the connection is parked until it
+        is, or handed to the main thread when that cannot be told (whole_request.py)."""
+        state = body_state(client)
+        if state == WAITING and self._body_gate is not None:
+            self._body_gate.park(client, (listener, client, addr))
+            return False
+        if state in (UNKNOWN, WAITING):
+            self._main_only.put((listener, client, addr))
+            return False
+        return True
+
+    def _body_late(self, accepted: Accepted) -> None:
+        """A parked body still incomplete at the worker timeout: closed unanswered, as upstream's worker would
+        be killed, with a line that says why."""
+        self.log.warning(
+            "Closed a connection from %s without an answer: its request body did not arrive within the worker "
+            "timeout (%s s). Upstream's worker is killed and restarted for such a client; check that the client "
+            "sends the Content-Length it declares.",
+            _peer(accepted[2]),
+            self.cfg.timeout,
+        )
+        _close_accepted(accepted)
 
     def handle_abort(self, sig: int, frame: Any) -> None:
         self._aborted = True
@@ -282,6 +320,10 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         busy_for = self._busy_for
         seconds = busy_for() if busy_for is not None else None
         return seconds is not None and seconds > float(self.cfg.timeout)
+
+
+def _peer(addr: Any) -> str:
+    return f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) and len(addr) >= 2 else str(addr)
 
 
 def _close_accepted(accepted: Accepted) -> None:

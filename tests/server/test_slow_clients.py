@@ -8,18 +8,26 @@ answered once its head completes, and one that never completes is closed after t
 
 from __future__ import annotations
 
+import os
 import socket
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
-from support import SCRIPTS_DIR, RunningServer, start_server
+from support import SCRIPTS_DIR, RunningServer, poll_until, start_server
 from support.slow_clients import PARTIAL_HEAD, closed_by_server, open_connections
 
 pytestmark = pytest.mark.slow
 
 HELLO = {"message": "Hello, World!"}
 DEADLINE_S = 30.0
+# A /score request whose head is whole but whose body stops two bytes short of its Content-Length.
+BODY = b'{"seconds": 0 }'
+WITHHELD = (
+    b"POST /score HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(BODY), BODY[:-2])
+)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
@@ -74,3 +82,52 @@ def test_an_invalid_header_timeout_stops_the_server_with_a_clear_line(app_root: 
     ) as server:
         assert server.wait_exit(DEADLINE_S) == 3
         assert "AZMLINFSRV_HEADER_TIMEOUT: 'soon' is not a number of seconds above 0" in server.logs()
+
+
+def _busy(pool: ThreadPoolExecutor, server: RunningServer, markers: Path, seconds: float) -> Future:
+    """A run() that keeps the main thread busy, so that new connections go to the extra threads; returns once
+    it has started."""
+    busy = pool.submit(requests.post, f"{server.url}/score", json={"seconds": seconds}, timeout=DEADLINE_S)
+    assert poll_until(lambda: any(name.startswith("run-") for name in os.listdir(markers)), DEADLINE_S)
+    return busy
+
+
+def test_withheld_bodies_do_not_hold_the_extra_threads(app_root: Path, tmp_path: Path) -> None:
+    env = {"TEST_MARKER_DIR": str(tmp_path)}
+    with (
+        start_server(SCRIPTS_DIR / "sleep.py", env=env, cwd=app_root) as server,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        busy = _busy(pool, server, tmp_path, 8)
+        # More withheld bodies than there are extra threads: before, each held one until its body came.
+        with open_connections(server.port, 4, WITHHELD) as held:
+            # Order, not speed: the probe is answered while run() is still sleeping.
+            assert requests.get(f"{server.url}/", timeout=DEADLINE_S).text == "Healthy"
+            assert not busy.done()
+            for conn in held:
+                conn.sendall(BODY[-2:])
+            answers = [_read_all(conn) for conn in held]
+        assert busy.result().status_code == 200
+    assert all(answer.startswith(b"HTTP/1.1 200 ") for answer in answers), answers
+    assert all(answer.endswith(b'{"slept": 0.0}') for answer in answers), answers
+
+
+def test_a_body_never_completed_is_closed_at_the_worker_timeout(app_root: Path, tmp_path: Path) -> None:
+    # Upstream's only thread would read it until the arbiter kills the worker at the worker timeout; an extra
+    # thread never reads it, and the connection is closed at that timeout, the worker serving on.
+    env = {"TEST_MARKER_DIR": str(tmp_path), "WORKER_TIMEOUT": "4"}
+    with (
+        start_server(SCRIPTS_DIR / "sleep.py", env=env, cwd=app_root) as server,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        busy = _busy(pool, server, tmp_path, 3)
+        with open_connections(server.port, 1, WITHHELD) as (held,):
+            assert closed_by_server(held), server.logs()
+        assert busy.result().status_code == 200
+        server.wait_for_log(
+            "without an answer: its request body did not arrive within the worker timeout (4 s)"
+        )
+        assert (
+            requests.post(f"{server.url}/score", json={"seconds": 0}, timeout=DEADLINE_S).status_code == 200
+        )
+        assert server.logs().count("Booting worker") == 1, server.logs()
