@@ -259,12 +259,15 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
     def _body_late(self, accepted: Accepted) -> None:
         """A parked body still incomplete at the worker timeout: closed unanswered, as upstream's worker would
         be killed, with a line that says why."""
+        when = (
+            f"within the worker timeout ({self.cfg.timeout} s)" if self.alive else "before the worker stopped"
+        )
         self.log.warning(
-            "Closed a connection from %s without an answer: its request body did not arrive within the worker "
-            "timeout (%s s). Upstream's worker is killed and restarted for such a client; check that the client "
-            "sends the Content-Length it declares.",
+            "Closed a connection from %s without an answer: its request body did not arrive %s. Upstream's "
+            "worker is killed and restarted for such a client; check that the client sends the Content-Length "
+            "it declares.",
             _peer(accepted[2]),
-            self.cfg.timeout,
+            when,
         )
         _close_accepted(accepted)
 
