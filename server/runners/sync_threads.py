@@ -24,8 +24,10 @@ Shutdown loses nothing: once the worker is told to stop, it accepts what is left
 listeners, and serves every accepted connection (parked ones get a short linger to complete their head) within
 the graceful timeout.
 
-The heartbeat stops while one `run()` call has been busy longer than the worker timeout, so the arbiter kills and
-respawns a worker stuck in user code, as it kills upstream's sync worker.
+The heartbeat is the main thread's, as in upstream's sync worker: none is sent while the main thread is inside one
+connection, and a fresh one when it starts one, so the arbiter kills and respawns a worker whose main thread has
+been held by one connection (a `run()` stuck in user code, a client withholding its body) for the worker timeout,
+as it kills upstream's. It also stops while a `run()` on an extra thread has been busy longer than that.
 
 After answering, the sync worker waits on the serving thread for the client to close its end (gunicorn 25+,
 RFC 9112 §9.6): a round trip per request, up to 2 s for a client that keeps its end open. Here the same FIN,
@@ -33,8 +35,8 @@ drain and close happen without that wait (linger.py): the main loop reaps the li
 connections and goes on to the next one at once.
 
 Two per-connection costs of the sync worker are trimmed, both invisible to clients: the heartbeat file is touched
-at most every `HEARTBEAT_S` instead of before every connection (the arbiter only needs a beat within the worker
-timeout), and accepted sockets skip the two fcntl calls that mark them close-on-exec, which Python sockets already
+at most every `HEARTBEAT_S` between connections and at most every `FRESH_BEAT_S` when one starts, instead of before
+every connection (the arbiter only needs a beat within the worker timeout), and accepted sockets skip the two fcntl calls that mark them close-on-exec, which Python sockets already
 are (PEP 446). Per request, the worker also reads its gunicorn settings from plain attributes once read
 (cached_settings.py) and writes each answer as gunicorn does with fewer system calls (wire.py).
 """
@@ -67,6 +69,8 @@ IDLE_POLL_S = 1.0
 BUSY_GRACE_S = 0.05
 # At most this often, and at least 10 times per worker timeout.
 HEARTBEAT_S = 1.0
+# At a connection's start the last beat is at most this old, so the worker timeout counts from about then.
+FRESH_BEAT_S = 0.05
 _RETRY_ERRNOS = (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK)
 
 Accepted = Tuple[Any, Any, Any]  # listener, client socket, peer address
@@ -103,6 +107,7 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
     _aborted = False
     _busy_since = 0.0
     _beat_at = float("-inf")
+    _main_busy: threading.Event  # set while the main thread is inside a connection (made in run())
     _gate: Optional[HeadGate[Accepted]] = None
     _body_gate: Optional[HeadGate[Accepted]] = None
     _closer: Optional[LingeringClose] = None
@@ -236,7 +241,9 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         if not on_main and not self._request_here(listener, client, addr):
             return
         if on_main:
-            self._busy_since = time.monotonic()
+            self._busy_since = now = time.monotonic()
+            if now - self._beat_at >= FRESH_BEAT_S:
+                self._beat(now)
             self._main_busy.set()
         try:
             super().handle(listener, client, addr)
@@ -312,9 +319,13 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
             self._accept_once(source)
 
     def notify(self) -> None:
+        if self._main_busy.is_set():
+            return  # the main thread is inside a connection: no sign of life until it is out, as upstream
         now = time.monotonic()
-        if now - self._beat_at < min(HEARTBEAT_S, float(self.cfg.timeout) / 10.0):
-            return
+        if now - self._beat_at >= min(HEARTBEAT_S, float(self.cfg.timeout) / 10.0):
+            self._beat(now)
+
+    def _beat(self, now: float) -> None:
         if not self._stuck():
             super().notify()
             self._beat_at = now

@@ -131,3 +131,15 @@ def test_a_body_never_completed_is_closed_at_the_worker_timeout(app_root: Path, 
             requests.post(f"{server.url}/score", json={"seconds": 0}, timeout=DEADLINE_S).status_code == 200
         )
         assert server.logs().count("Booting worker") == 1, server.logs()
+
+
+def test_a_body_withheld_from_the_main_thread_gets_the_worker_restarted(app_root: Path) -> None:
+    # As upstream's sync worker: the thread that reads it is held, no heartbeat is sent meanwhile, and the arbiter
+    # kills and restarts the worker at the worker timeout (before, the extra threads kept beating for it). The
+    # abort reaches the body read, and gunicorn answers its 500 as for a run() stuck past the worker timeout.
+    with start_server(SCRIPTS_DIR / "hello.py", env={"WORKER_TIMEOUT": "2"}, cwd=app_root) as server:
+        with open_connections(server.port, 1, WITHHELD) as (held,):
+            assert _read_all(held).startswith(b"HTTP/1.1 500 "), server.logs()
+        server.wait_for_log("WORKER TIMEOUT", timeout=DEADLINE_S)
+        server.wait_for_log("Booting worker", count=2, timeout=DEADLINE_S)
+        assert requests.post(f"{server.url}/score", json={}, timeout=DEADLINE_S).json() == HELLO

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import pytest
 from azmlinfsrv.runners import sync_threads
 from azmlinfsrv.runners.loaded import LoadedWorker
-from azmlinfsrv.runners.sync_threads import HEARTBEAT_S, ThreadedSyncWorker
+from azmlinfsrv.runners.sync_threads import FRESH_BEAT_S, HEARTBEAT_S, ThreadedSyncWorker
 
 
 class Clock:
@@ -42,6 +43,7 @@ def make_worker(timeout: int, busy_for: Optional[float] = None) -> Any:
     worker: Any = ThreadedSyncWorker.__new__(ThreadedSyncWorker)
     worker.cfg = SimpleNamespace(timeout=timeout, reload=False)
     worker.tmp = Heartbeat()
+    worker._main_busy = threading.Event()
     worker.app = SimpleNamespace(wsgi=lambda: LoadedWorker(wsgi_app, lambda: busy_for))
     worker.load_wsgi()
     return worker
@@ -56,6 +58,7 @@ def test_plain_wsgi_app_serves_without_a_busy_probe(clock: Clock) -> None:
     worker: Any = ThreadedSyncWorker.__new__(ThreadedSyncWorker)
     worker.cfg = SimpleNamespace(timeout=2, reload=False)
     worker.tmp = Heartbeat()
+    worker._main_busy = threading.Event()
     worker.app = SimpleNamespace(wsgi=lambda: wsgi_app)
     worker.load_wsgi()
     assert worker.wsgi is wsgi_app
@@ -108,6 +111,35 @@ def test_heartbeat_while_run_is_busy_within_the_timeout(clock: Clock) -> None:
         clock.now += 1.0
         worker.notify()
     assert worker.tmp.beats == 3
+
+
+def test_no_heartbeat_while_the_main_thread_is_inside_a_connection(clock: Clock) -> None:
+    # As upstream's sync worker: the extra threads keep answering, but do not vouch for the main thread, so a
+    # connection that holds it (a stuck run(), a withheld body) gets the worker killed at the worker timeout.
+    worker = make_worker(timeout=2)
+    worker._main_busy.set()
+    for _ in range(5):
+        clock.now += 1.0
+        worker.notify()
+    assert worker.tmp.beats == 0
+    worker._main_busy.clear()
+    worker.notify()
+    assert worker.tmp.beats == 1
+
+
+def test_a_connection_starts_with_a_fresh_heartbeat(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker timeout counts from the connection's start (at most FRESH_BEAT_S earlier), not from the last beat.
+    monkeypatch.setattr(sync_threads.threading, "current_thread", sync_threads.threading.main_thread)
+    monkeypatch.setattr(sync_threads.SyncWorker, "handle", lambda self, listener, client, addr: None)
+    worker = make_worker(timeout=300)
+    worker.notify()
+    clock.now += FRESH_BEAT_S / 2
+    worker.handle(None, None, None)
+    assert worker.tmp.beats == 1  # fresh enough
+    clock.now += FRESH_BEAT_S
+    worker.handle(None, None, None)
+    assert worker.tmp.beats == 2
+    assert not worker._main_busy.is_set()
 
 
 def test_accepted_connection_is_blocking_and_not_inherited(monkeypatch: pytest.MonkeyPatch) -> None:
