@@ -1,8 +1,9 @@
-"""Latency of normal requests while slow clients trickle their request heads (see bench/README.md).
+"""Latency of normal requests while slow clients trickle their request heads or bodies (see bench/README.md).
 
 Starts one server, measures sequential `POST` + `GET` latencies alone, then again while N connections each send
-one byte of a request head every INTERVAL seconds (reconnecting whenever the server closes one), and prints the
-p50/p99 of both and the p99 difference. Target: the difference stays under 100 ms.
+one byte of a request head (`--kind head`) or, after a whole head, of its body (`--kind body`) every INTERVAL
+seconds (reconnecting whenever the server closes one), and prints the p50/p99 of both and the p99 difference.
+Target: the difference stays under 100 ms.
 
 Run from the repo root:
     .venv/bin/python bench/slow_clients.py                      # azmlinfsrv, 1 worker
@@ -32,6 +33,7 @@ REPO = BENCH.parent
 TRIVIAL_SCRIPT = BENCH / "scripts" / "trivial_score.py"
 FASTML_SERVICE = REPO / "tests" / "scripts" / "fastml" / "echo"
 SLOW_HEAD = b"GET / HTTP/1.1\r\nHost: slow\r\nX-Trickle: " + b"a" * 4000
+SLOW_BODY = b"a" * 4000  # declared whole in the head, sent a byte at a time
 REQUEST_TIMEOUT_S = 10.0
 TARGET_MS = 100.0
 
@@ -59,6 +61,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--venv", type=Path, default=REPO / ".venv", help="venv whose server runs (default .venv)")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--slow", type=int, default=50, help="slow connections (default 50)")
+    p.add_argument(
+        "--kind", choices=("head", "body"), default="head", help="what they trickle (default head)"
+    )
     p.add_argument("--interval", type=float, default=2.0, help="seconds between their bytes (default 2)")
     p.add_argument("--requests", type=int, default=200, help="requests of each kind per phase (default 200)")
     p.add_argument("--settle", type=float, default=5.0, help="seconds the slow clients run before measuring")
@@ -122,9 +127,11 @@ def measure(port: int, paths: Paths, count: int) -> dict[str, Sample]:
 
 
 class SlowClients:
-    """N connections sending one byte of a never-ending head every interval; reconnect when closed."""
+    """N connections sending one byte of a never-ending head (or body) every interval; reconnect when closed."""
 
-    def __init__(self, port: int, count: int, interval_s: float) -> None:
+    def __init__(self, port: int, count: int, interval_s: float, head: bytes = b"") -> None:
+        self._head = head  # sent whole at connect: then the body trickles
+        self._trickled = SLOW_BODY if head else SLOW_HEAD
         self._port = port
         self._count = count
         self._interval_s = interval_s
@@ -142,7 +149,10 @@ class SlowClients:
 
     def _connect(self) -> tuple[socket.socket, int] | None:
         try:
-            return socket.create_connection(("127.0.0.1", self._port), timeout=2), 0
+            sock = socket.create_connection(("127.0.0.1", self._port), timeout=2)
+            if self._head:
+                sock.sendall(self._head)
+            return sock, 0
         except OSError:
             return None
 
@@ -155,7 +165,8 @@ class SlowClients:
 
     def _trickle(self, sock: socket.socket, sent: int) -> tuple[socket.socket, int]:
         try:
-            sock.send(SLOW_HEAD[sent % len(SLOW_HEAD) : sent % len(SLOW_HEAD) + 1])
+            trickled = self._trickled
+            sock.send(trickled[sent % len(trickled) : sent % len(trickled) + 1])
             return sock, sent + 1
         except OSError:
             self.closed_by_server += 1
@@ -190,11 +201,17 @@ def main() -> int:
             wait_ready(server, paths.get)
             measure(port, paths, 20)  # warm-up
             alone = measure(port, paths, args.requests)
-            with SlowClients(port, args.slow, args.interval) as slow:
+            head = b""
+            if args.kind == "body":
+                head = (
+                    f"POST {paths.post} HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(SLOW_BODY)}\r\n\r\n"
+                ).encode()
+            with SlowClients(port, args.slow, args.interval, head) as slow:
                 # The slow clients get going (a bench, not a test: no deadline to poll).
                 time.sleep(args.settle)
                 loaded = measure(port, paths, args.requests)
-            print(f"{args.slow} slow connections, one byte every {args.interval:g} s "
+            print(f"{args.slow} slow connections, one byte of a {args.kind} every {args.interval:g} s "
                   f"(closed by the server meanwhile: {slow.closed_by_server})")  # fmt: skip
             report("alone", alone)
             report("slow clients", loaded)
