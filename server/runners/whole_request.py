@@ -5,7 +5,8 @@ client: a client that sends its head and then trickles (or withholds) its body w
 deadline, since the worker timeout that bounds the main thread (the arbiter kills a worker whose main thread stops
 beating) never sees a helper thread. So before a helper reads a request, `body_state` tells it apart:
 
-- READY: the head and its Content-Length body are buffered (or there is no body): served at once;
+- READY: the head and its Content-Length body are buffered (or there is no body, or the client waits for
+  `100 Continue` before sending it): served at once;
 - WAITING: a body of known length, small enough to be buffered whole, has not all arrived: the connection waits
   in a gate (head_gate.py) until it has, and is closed if it has not within the worker timeout, the bound
   upstream's worker has for the same client;
@@ -55,7 +56,7 @@ def _head_length(data: bytes) -> Optional[int]:
 
 def _body_length(head: bytes) -> Optional[int]:
     """The Content-Length the body needs (0 without one), or None when it cannot be told from the head."""
-    length = 0
+    length: Optional[int] = None
     for line in head.split(b"\n")[1:]:
         name, sep, value = line.partition(b":")
         if not sep:
@@ -63,9 +64,16 @@ def _body_length(head: bytes) -> Optional[int]:
         name = name.strip().lower()
         if name == b"transfer-encoding":
             return None
+        if name == b"expect" and value.strip().lower() == b"100-continue":
+            # The client sends its body only once the reader answers `100 Continue`: waiting for it here would
+            # stall it (curl: 1 s). So it is read at once, as before; a client that then withholds its body holds
+            # that thread, as any client does upstream.
+            return 0
         if name == b"content-length":
+            if length is not None:
+                return 0  # two of them: gunicorn refuses the head with a 400 before any body is read
             try:
                 length = int(value.strip())
             except ValueError:
-                return 0  # gunicorn refuses the head with a 400 before any body is read
-    return max(length, 0)
+                return 0  # likewise
+    return max(length or 0, 0)

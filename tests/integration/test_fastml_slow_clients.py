@@ -67,3 +67,15 @@ def test_a_body_never_completed_is_closed_at_the_header_timeout(tmp_path: Path) 
     ):
         assert closed_by_server(held), server.logs()
         server.wait_for_log("its request body did not arrive within the header timeout (1 s)")
+
+
+def test_a_client_waiting_for_100_continue_is_asked_for_its_body(tmp_path: Path) -> None:
+    # Its body comes only after `100 Continue`: it must reach a request thread, not wait for a body in the gate.
+    head = b"POST /infer HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+    with (
+        start_fastml(copy_service("echo", tmp_path)) as server,
+        open_connections(server.port, 1, head) as (conn,),
+    ):
+        assert conn.recv(65536).startswith(b"HTTP/1.1 100 Continue"), server.logs()
+        conn.sendall(b"hello")
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")

@@ -52,6 +52,8 @@ def test_a_whole_request_is_ready_and_nothing_is_consumed(pair: Pair) -> None:
         HEAD + b"content-length:  3 \r\n\r\nabc",  # any case, any spaces
         HEAD + b"Content-Length: three\r\n\r\n",  # refused by gunicorn before any body is read
         HEAD + b"Content-Length: -4\r\n\r\n",
+        HEAD + b"Content-Length: 1\r\nContent-Length: 900\r\n\r\nx",  # two lengths: likewise
+        HEAD + b"Content-Length: 3000\r\nExpect: 100-Continue\r\n\r\n",  # its body comes once asked for
     ],
 )
 def test_requests_without_a_body_to_wait_for_are_ready(pair: Pair, request_bytes: bytes) -> None:
