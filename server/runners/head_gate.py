@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, Generic, TypeVar
+from typing import Callable, Deque, Dict, Generic, Tuple, TypeVar
 
 T = TypeVar("T")
 
@@ -37,19 +37,24 @@ _HEAD_ENDS = (b"\r\n\r\n", b"\n\n")  # a bare-LF head is handed over too: the pa
 WAITING, READY, GONE = "waiting", "ready", "gone"
 
 
-def head_state(sock: socket.socket) -> str:
-    """READY when a whole request head is in the receive buffer, GONE when the peer closed or failed, else
-    WAITING. Never blocks and consumes nothing."""
+def peek(sock: socket.socket) -> Tuple[str, bytes]:
+    """(WAITING, b"") when nothing has arrived, (GONE, b"") when the peer closed or failed, else (READY, what the
+    receive buffer holds, up to PEEK_LIMIT bytes). Never blocks and consumes nothing."""
     try:
         data = sock.recv(PEEK_LIMIT, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except (BlockingIOError, InterruptedError):
-        return WAITING
+        return WAITING, b""
     except OSError:
-        return GONE
-    if not data:
-        return GONE
-    if len(data) >= PEEK_LIMIT or any(end in data for end in _HEAD_ENDS):
-        return READY
+        return GONE, b""
+    return (READY, data) if data else (GONE, b"")
+
+
+def head_state(sock: socket.socket) -> str:
+    """READY when a whole request head is in the receive buffer, GONE when the peer closed or failed, else
+    WAITING. Never blocks and consumes nothing."""
+    state, data = peek(sock)
+    if state != READY or len(data) >= PEEK_LIMIT or any(end in data for end in _HEAD_ENDS):
+        return state
     return WAITING
 
 

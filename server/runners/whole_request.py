@@ -23,7 +23,7 @@ from __future__ import annotations
 import socket
 from typing import Optional
 
-from .head_gate import GONE, PEEK_LIMIT, READY, WAITING
+from .head_gate import PEEK_LIMIT, READY, WAITING, peek
 
 UNKNOWN = "unknown"
 _HEAD_ENDS = (b"\r\n\r\n", b"\n\n")
@@ -31,14 +31,9 @@ _HEAD_ENDS = (b"\r\n\r\n", b"\n\n")
 
 def body_state(sock: socket.socket) -> str:
     """READY, WAITING, UNKNOWN or GONE (above). Never blocks and consumes nothing."""
-    try:
-        data = sock.recv(PEEK_LIMIT, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-    except (BlockingIOError, InterruptedError):
-        return WAITING
-    except OSError:
-        return GONE
-    if not data:
-        return GONE
+    state, data = peek(sock)
+    if state != READY:
+        return state
     head_length = _head_length(data)
     if head_length is None:
         return UNKNOWN  # a head longer than a peek: gunicorn's own limits decide

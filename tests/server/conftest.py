@@ -8,6 +8,14 @@ from pathlib import Path
 
 import pytest
 from support import SCRIPTS_DIR, RunningServer, start_server
+from support.slow_clients import Pair, connected_pair
+
+
+@pytest.fixture
+def pair() -> Iterator[Pair]:
+    """(client, server) ends of one TCP connection on the loopback interface."""
+    with connected_pair() as ends:
+        yield ends
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 from typing import List, Tuple
 
 import pytest
@@ -14,16 +13,6 @@ from support import poll_until
 
 pytestmark = pytest.mark.skipif(not HeadGate.available(), reason="the head gate needs epoll (Linux)")
 DEADLINE_S = 10.0
-
-
-@pytest.fixture
-def pair() -> Iterator[Tuple[socket.socket, socket.socket]]:
-    """(client, server) ends of one TCP connection on the loopback interface."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        client = socket.create_connection(listener.getsockname(), timeout=DEADLINE_S)
-        server, _ = listener.accept()
-    with client, server:
-        yield client, server
 
 
 def _state_after(pair: Tuple[socket.socket, socket.socket], data: bytes) -> str:

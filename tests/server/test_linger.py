@@ -7,31 +7,19 @@ from __future__ import annotations
 import socket
 import time
 import types
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Tuple
 
 import pytest
 from azmlinfsrv.runners.linger import LingeringClose, install
 from support import poll_until
 from support.server import HOST, start_server
+from support.slow_clients import Pair
 
 pytestmark = pytest.mark.skipif(
     not LingeringClose.available(), reason="the lingering close needs epoll (Linux)"
 )
 DEADLINE_S = 10.0
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-Pair = Tuple[socket.socket, socket.socket]
-
-
-@pytest.fixture
-def pair() -> Iterator[Pair]:
-    """(client, server) ends of one TCP connection on the loopback interface."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        client = socket.create_connection(listener.getsockname(), timeout=DEADLINE_S)
-        server, _ = listener.accept()
-    with client, server:
-        yield client, server
 
 
 def _closed(sock: socket.socket) -> bool:

@@ -5,28 +5,16 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 from typing import List, Tuple
 
 import pytest
 from azmlinfsrv.runners.head_gate import GONE, PEEK_LIMIT, READY, WAITING, HeadGate
 from azmlinfsrv.runners.whole_request import UNKNOWN, body_state
 from support import poll_until
+from support.slow_clients import Pair
 
 DEADLINE_S = 10.0
 HEAD = b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-
-Pair = Tuple[socket.socket, socket.socket]
-
-
-@pytest.fixture
-def pair() -> Iterator[Pair]:
-    """(client, server) ends of one TCP connection on the loopback interface."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        client = socket.create_connection(listener.getsockname(), timeout=DEADLINE_S)
-        server, _ = listener.accept()
-    with client, server:
-        yield client, server
 
 
 def _state_after(pair: Pair, data: bytes, settled: Tuple[str, ...] = (READY, UNKNOWN, GONE)) -> str:

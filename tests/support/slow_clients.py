@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterator
+from typing import Tuple
 
 from .server import HOST
 
@@ -32,3 +33,16 @@ def closed_by_server(conn: socket.socket) -> bool:
         return conn.recv(1) == b""
     except ConnectionResetError:
         return True
+
+
+Pair = Tuple[socket.socket, socket.socket]
+
+
+@contextlib.contextmanager
+def connected_pair(timeout_s: float = SOCKET_TIMEOUT_S) -> Iterator[Pair]:
+    """(client, server) ends of one TCP connection on the loopback interface, for the socket-level unit tests."""
+    with socket.create_server((HOST, 0)) as listener:
+        client = socket.create_connection(listener.getsockname(), timeout=timeout_s)
+        server, _ = listener.accept()
+    with client, server:
+        yield client, server
