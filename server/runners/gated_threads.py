@@ -22,7 +22,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 from ..config import STOP_LINGER_S
 from .gunicorn_base import OurWorker
 from .head_gate import GONE, READY, WAITING, HeadGate, head_state
-from .whole_request import body_state
+from .whole_request import body_state, late_body_line
 
 _RETRY_ERRNOS = (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK)
 
@@ -98,17 +98,10 @@ class GatedThreadWorker(OurWorker, ThreadWorker):  # type: ignore[misc]
         self.method_queue.defer(self._close, conn)
 
     def _body_late(self, conn: Any) -> None:
-        when = (
-            f"within the header timeout ({self._header_timeout_s:g} s)"
-            if self.alive
-            else "before the worker stopped"
+        within = (
+            f"within the header timeout ({self._header_timeout_s:g} s)" if self.alive else "before it stopped"
         )
-        self.log.warning(
-            "Closed a connection from %s without an answer: its request body did not arrive %s; check that the "
-            "client sends the Content-Length it declares.",
-            conn.addr[0] if isinstance(getattr(conn, "addr", None), tuple) else getattr(conn, "addr", "?"),
-            when,
-        )
+        self.log.warning("%s", late_body_line(getattr(conn, "addr", "?"), within))
         self._gate_dropped(conn)
 
     def _close(self, conn: Any) -> None:

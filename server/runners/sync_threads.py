@@ -36,8 +36,8 @@ connections and goes on to the next one at once.
 
 Two per-connection costs of the sync worker are trimmed, both invisible to clients: the heartbeat file is touched
 at most every `HEARTBEAT_S` between connections and at most every `FRESH_BEAT_S` when one starts, instead of before
-every connection (the arbiter only needs a beat within the worker timeout), and accepted sockets skip the two fcntl calls that mark them close-on-exec, which Python sockets already
-are (PEP 446). Per request, the worker also reads its gunicorn settings from plain attributes once read
+every connection (the arbiter only needs a beat within the worker timeout), and accepted sockets skip the two fcntl
+calls that mark them close-on-exec, which Python sockets already are (PEP 446). Per request, the worker also reads its gunicorn settings from plain attributes once read
 (cached_settings.py) and writes each answer as gunicorn does with fewer system calls (wire.py).
 """
 
@@ -62,7 +62,7 @@ from .cached_settings import cache_settings
 from .gunicorn_base import OurWorker
 from .head_gate import GONE, READY, WAITING, HeadGate, head_state
 from .linger import LingeringClose, install
-from .whole_request import UNKNOWN, body_state
+from .whole_request import UNKNOWN, body_state, late_body_line
 
 EXTRA_THREADS = 3
 IDLE_POLL_S = 1.0
@@ -266,16 +266,11 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
     def _body_late(self, accepted: Accepted) -> None:
         """A parked body still incomplete at the worker timeout: closed unanswered, as upstream's worker would
         be killed, with a line that says why."""
-        when = (
+        within = (
             f"within the worker timeout ({self.cfg.timeout} s)" if self.alive else "before the worker stopped"
         )
-        self.log.warning(
-            "Closed a connection from %s without an answer: its request body did not arrive %s. Upstream's "
-            "worker is killed and restarted for such a client; check that the client sends the Content-Length "
-            "it declares.",
-            _peer(accepted[2]),
-            when,
-        )
+        upstream = " Upstream's worker is killed and restarted for such a client."
+        self.log.warning("%s", late_body_line(accepted[2], within, upstream))
         _close_accepted(accepted)
 
     def handle_abort(self, sig: int, frame: Any) -> None:
@@ -334,10 +329,6 @@ class ThreadedSyncWorker(OurWorker, SyncWorker):  # type: ignore[misc]
         busy_for = self._busy_for
         seconds = busy_for() if busy_for is not None else None
         return seconds is not None and seconds > float(self.cfg.timeout)
-
-
-def _peer(addr: Any) -> str:
-    return f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) and len(addr) >= 2 else str(addr)
 
 
 def _close_accepted(accepted: Accepted) -> None:

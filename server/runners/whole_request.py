@@ -21,7 +21,7 @@ consumed) at the head's framing headers, and gunicorn still parses and judges ev
 from __future__ import annotations
 
 import socket
-from typing import Optional
+from typing import Any, Optional
 
 from .head_gate import PEEK_LIMIT, READY, WAITING, peek
 
@@ -72,3 +72,12 @@ def _body_length(head: bytes) -> Optional[int]:
             except ValueError:
                 return 0  # likewise
     return max(length or 0, 0)
+
+
+def late_body_line(addr: Any, within: str, upstream: str = "") -> str:
+    """The warning for a parked connection closed because its body did not come `within` a limit."""
+    peer = f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) and len(addr) >= 2 else str(addr)
+    return (
+        f"Closed a connection from {peer} without an answer: its request body did not arrive {within}.{upstream} "
+        "Check that the client sends the Content-Length it declares."
+    )
