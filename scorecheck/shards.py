@@ -7,7 +7,8 @@ sizes differ by one at most, whatever the names look like.
 
 The property phase runs in every shard (each learns the input model from every selected case, as an unsharded
 run does) with a share of `--max-examples` and a seed of its own, so the shards search different examples and
-together send what one run would. `--max-time` is not divided: it bounds each job's wall time, and the jobs run
+together send what one run would. The near tier's sweep (every single mutation once) is dealt out too, a batch
+ladder kept whole in one shard, since it climbs until its first refused rung. `--max-time` is not divided: it bounds each job's wall time, and the jobs run
 side by side.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, TypeVar
+from typing import Callable, Dict, List, Optional, Sequence, TypeVar
 
 from .model import Case, plural
 
@@ -98,3 +99,21 @@ def shard_note(shard: Shard, mine: int, selected: int, seed: Optional[int], exam
         "no property phase" if seed is None else f"property phase: {plural(examples, 'example')}, seed {seed}"
     )
     return f"shard {shard} {replay}; {search}"
+
+
+def shard_groups(items: Sequence[T], group_of: Callable[[T], str], shard: Shard) -> List[T]:
+    """This shard's share of an ordered list that every shard computes alike: the items of one non-empty group
+    stay together; groups and ungrouped items are dealt round-robin in order of first appearance."""
+    unit_of_group: Dict[str, int] = {}
+    units = 0
+    mine: List[T] = []
+    for item in items:
+        group = group_of(item)
+        unit = unit_of_group.get(group) if group else None
+        if unit is None:
+            unit, units = units, units + 1
+            if group:
+                unit_of_group[group] = unit
+        if unit % shard.total == shard.index - 1:
+            mine.append(item)
+    return mine

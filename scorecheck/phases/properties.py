@@ -32,6 +32,7 @@ from ..model import (
     RequestSpec,
     Suite,
 )
+from ..shards import shard_groups
 from .checks import (
     FAILURE,
     HOSTILE,
@@ -262,6 +263,8 @@ def make_plan(ctx: RunContext, sender: Sender) -> Plan:
         scaling=measure_scaling(near, sender, sources) if budget is not None else None,
     )
     sweep = [*near.sweep(), *upload_probes(near)]
+    if ctx.config.shard is not None:
+        sweep = shard_groups(sweep, lambda probe: probe.group, ctx.config.shard)
     return Plan(path, strategies, context, sources, log_start=sender.position(), sweep=sweep)
 
 

@@ -12,7 +12,15 @@ import pytest
 from scorecheck.config import ConfigError, RunConfig, build_config, property_examples, property_seed
 from scorecheck.model import Case, Expectation, RequestSpec
 from scorecheck.phases.rerun import property_command
-from scorecheck.shards import Shard, case_key, parse_shard, shard_cases, shard_examples, shard_seed
+from scorecheck.shards import (
+    Shard,
+    case_key,
+    parse_shard,
+    shard_cases,
+    shard_examples,
+    shard_groups,
+    shard_seed,
+)
 
 ROOT = Path("/somewhere/fixtures")
 
@@ -140,3 +148,24 @@ def test_a_shards_replay_command_reproduces_its_search_without_the_shard(tmp_pat
     command = property_command(config, "valid_json", property_seed(config), None)
     assert f"--seed {shard_seed(42, Shard(2, 4))} --checks valid_json --max-examples 25" in command
     assert "--shard" not in command
+
+
+# The near sweep: (name, group) pairs standing in for probes; "ladder a" climbs until a rung fails.
+SWEEP = [("raw", ""), *((f"key{i}", "") for i in range(9)), *((f"rung{i}", "ladder a") for i in range(5))]
+SWEEP += [(f"rung{i}", "ladder b") for i in range(4)]
+
+
+@pytest.mark.parametrize("total", [1, 2, 3, 4, 12, 40])
+def test_the_shards_partition_the_sweep_and_keep_each_ladder_whole(total: int) -> None:
+    shares = [
+        shard_groups(SWEEP, lambda probe: probe[1], Shard(index, total)) for index in range(1, total + 1)
+    ]
+    assert sorted(p for share in shares for p in share) == sorted(SWEEP)  # each probe in exactly one shard
+    for share in shares:
+        assert share == [p for p in SWEEP if p in share]  # in sweep order
+    for ladder in ("ladder a", "ladder b"):
+        holders = [share for share in shares if any(p[1] == ladder for p in share)]
+        assert len(holders) == 1
+        assert [p for p in holders[0] if p[1] == ladder] == [p for p in SWEEP if p[1] == ladder]
+    units = [len({p[1] or p[0] for p in share}) for share in shares]  # a ladder counts as one unit
+    assert max(units) - min(units) <= 1
