@@ -86,9 +86,8 @@ def conversion_predictor(
             params[name] = _rebuild(node, example[name], top=True)
         except _CannotRebuild as exc:
             unpredicted.append(f"{name}: {exc}")
-        except (
-            Exception
-        ) as exc:  # an endpoint's swagger is outside our control: never a reason to stop the gate
+        # An endpoint's swagger is outside our control: never a reason to stop the gate.
+        except Exception as exc:
             unpredicted.append(f"{name}: its swagger cannot be rebuilt here ({type(exc).__name__}: {exc})")
     if not params:
         return None
