@@ -8,8 +8,8 @@ sizes differ by one at most, whatever the names look like.
 The property phase runs in every shard (each learns the input model from every selected case, as an unsharded
 run does) with a share of `--max-examples` and a seed of its own, so the shards search different examples and
 together send what one run would. The near tier's sweep (every single mutation once) is dealt out too, a batch
-ladder kept whole in one shard, since it climbs until its first refused rung. `--max-time` is not divided: it bounds each job's wall time, and the jobs run
-side by side.
+ladder kept whole in one shard, since it climbs until its first refused rung. `--max-time` is not divided: it
+bounds each job's wall time, and the jobs run side by side.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
@@ -70,13 +71,15 @@ class ScoreRequest:
                 None,
                 Exchange(tier, spec, None, error=err.message, log_lines=err.log_lines, error_kind=err.kind),
             )
-        for chosen, failure in run_checks(select_checks(list(checks)), self._check_context(), exchange):
+        for chosen, failure in run_checks(select_checks(list(checks)), self._check_context, exchange):
             if failure.severity == FAILURE:
                 message = f"{chosen.name} [{failure.kind}]: {failure.message}"
                 raise AssertionError(f"{message}\nreproduce: {self.client.curl(spec)}")
         return obs
 
+    @functools.cached_property
     def _check_context(self) -> CheckContext:
+        """Built once per ScoreRequest: a hypothesis test calls check() for every example."""
         from ..phases.checks import FAILURE, CheckContext
         from ..phases.predicted_conversion import conversion_predictor
         from ..phases.schemas import input_schema_from_swagger, output_schema_from_swagger

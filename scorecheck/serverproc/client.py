@@ -22,7 +22,7 @@ import requests
 from .. import interrupts
 from ..measurements import Timings
 from ..model import Observation, RequestSpec
-from .logs import has_access_line
+from .logs import has_any_access_line
 from .process import ServerStartError
 from .secrets import REDACTED, Redactor, is_secret_header
 from .transport import ID_HEADER, DirectTransport, Transport
@@ -299,10 +299,7 @@ class Client:
             now = time.monotonic()
             if latest != lines:
                 lines, quiet_since = latest, now
-            seen = access is not None and (
-                has_access_line(lines, *access, http_layer=True)
-                or (logged and has_access_line(lines, *access))
-            )
+            seen = access is not None and has_any_access_line(lines, *access)
             if (seen and now - quiet_since >= QUIET_S) or now >= deadline:
                 break
             time.sleep(0.005)

@@ -35,7 +35,9 @@ class GatedThreadWorker(OurWorker, ThreadWorker):  # type: ignore[misc]
         if HeadGate.available() and not self.cfg.is_ssl:
             self._gate = HeadGate(self._header_timeout_s, self._head_arrived, self._gate_dropped)
             # A small body still on its way waits here too, not in a request thread, as long as a head may.
-            self._body_gate = HeadGate(self._header_timeout_s, self._gate_ready, self._body_late, body_state)
+            self._body_gate = HeadGate(
+                self._header_timeout_s, self._body_arrived, self._body_late, body_state
+            )
         super().run()
 
     def enqueue_req(self, conn: Any) -> None:
@@ -80,19 +82,20 @@ class GatedThreadWorker(OurWorker, ThreadWorker):  # type: ignore[misc]
         body_gate = self._body_gate
         if body_gate is not None and body_state(conn.sock) == WAITING:
             body_gate.park(conn.sock, conn)
-            return
+        else:
+            self._enqueue_whole(conn)
+
+    def _enqueue_whole(self, conn: Any) -> None:
         conn.head_ready = True
         conn.data_ready = True  # gthread need not wait for the first byte either
         self.enqueue_req(conn)
 
-    # The gate's callbacks run on its thread; gthread's bookkeeping belongs to the poller thread.
+    # The gates' callbacks run on their thread; gthread's bookkeeping belongs to the poller thread.
     def _head_arrived(self, conn: Any) -> None:
         self.method_queue.defer(self._unless_body_waits, conn)
 
-    def _gate_ready(self, conn: Any) -> None:
-        conn.head_ready = True
-        conn.data_ready = True
-        self.method_queue.defer(self.enqueue_req, conn)
+    def _body_arrived(self, conn: Any) -> None:
+        self.method_queue.defer(self._enqueue_whole, conn)
 
     def _gate_dropped(self, conn: Any) -> None:
         self.method_queue.defer(self._close, conn)
